@@ -1,0 +1,244 @@
+"""Configuration -> table row, in O(1).
+
+Two indexes, chosen by the table's shape:
+
+* ``GridIndex`` when the space is discrete and small enough: a mixed-radix code
+  ``sum(index_of_value_i * stride_i)`` addresses a dense position array (-1 = not in the table).
+  FCNet's 62,208 configs and HPOBench-NN's 30,000 are full grids.
+* ``HashIndex`` otherwise (sampled configurations, e.g. LCBench-style tables): a dict from the
+  tuple of values to the row.
+
+Both have a Python fast path for single configs (plain dict lookups, no validation) that falls
+back to the space's validation for anything unusual, so a bad config always gets the space's
+clear message. Batch lookups are vectorised with ``pandas.Index.get_indexer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpobench._errors import ConfigError
+from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
+from hpobench.table import Table
+
+__all__ = ["ConfigIndex", "build_index"]
+
+_MAX_GRID = 50_000_000
+
+
+class ConfigIndex:
+    """Maps configurations to table rows. Build with :func:`build_index`."""
+
+    kind: str = ""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.space: SearchSpace = table.meta.space
+        self.names = self.space.names
+        self._unit: np.ndarray | None = None
+
+    def row(self, config: Mapping[str, Any]) -> int:
+        """Row of ``config`` or ``ConfigError`` (naming the nearest valid values)."""
+        raise NotImplementedError
+
+    def rows(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Vectorised :meth:`row` over equally long columns (int64 rows)."""
+        raise NotImplementedError
+
+    # -- shared helpers ------------------------------------------------------------------
+    def unit_matrix(self) -> np.ndarray:
+        """The table's configurations encoded to ``[0, 1]^d`` (computed once)."""
+        if self._unit is None:
+            cols = []
+            for hp in self.space:
+                vals = self.table.configs[hp.name]
+                cols.append(np.array([hp.to_unit(v) for v in vals.tolist()], dtype=np.float64))
+            self._unit = np.stack(cols, axis=1)
+        return self._unit
+
+    def nearest_row(self, config: Mapping[str, Any]) -> int:
+        """Row of the table configuration closest to ``config`` in the unit cube."""
+        x = self.space.encode(config)
+        d = ((self.unit_matrix() - x) ** 2).sum(axis=1)
+        return int(np.argmin(d))
+
+    def _off_table(self, canonical: Mapping[str, Any]) -> ConfigError:
+        near = self.table.config(self.nearest_row(canonical))
+        return ConfigError(
+            f"{self.table.meta.id}: configuration {dict(canonical)} is in the search space but not in "
+            f"the table; a tabular benchmark answers only for its stored configurations. "
+            f"Nearest stored configuration: {near}."
+        )
+
+    def _column_codes(self, name: str, col: np.ndarray) -> np.ndarray:
+        """Index of each value of ``col`` among the hyperparameter's grid values (-1: none)."""
+        raise NotImplementedError
+
+
+def _grid_values(hp: Any) -> tuple[Any, ...]:
+    if isinstance(hp, Ordinal):
+        return hp.values
+    if isinstance(hp, Categorical):
+        return hp.choices
+    if isinstance(hp, Int):
+        return tuple(range(hp.low, hp.high + 1))
+    raise TypeError(hp)
+
+
+def _lookup_codes(values: tuple[Any, ...], col: np.ndarray) -> np.ndarray:
+    """Vectorised value -> position in ``values``; floats also match within 1e-9 relative."""
+    idx = pd.Index(list(values))
+    codes = np.asarray(idx.get_indexer(col), dtype=np.int64)
+    miss = codes < 0
+    if miss.any() and col.dtype.kind in "iuf" and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+    ):
+        grid = np.asarray(values, dtype=np.float64)
+        x = col[miss].astype(np.float64)
+        close = np.isclose(x[:, None], grid[None, :], rtol=1e-9, atol=1e-12)
+        hit = close.any(axis=1)
+        fixed = np.where(hit, close.argmax(axis=1), -1)
+        codes[np.flatnonzero(miss)] = fixed
+    return codes
+
+
+class GridIndex(ConfigIndex):
+    kind = "grid"
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        self._values = [_grid_values(hp) for hp in self.space]
+        radices = [len(v) for v in self._values]
+        strides = np.ones(len(radices), dtype=np.int64)
+        for i in range(len(radices) - 2, -1, -1):
+            strides[i] = strides[i + 1] * radices[i + 1]
+        self._strides = strides
+        size = int(np.prod(radices, dtype=np.int64))
+        code = np.zeros(table.n_configs, dtype=np.int64)
+        for k, (name, vals) in enumerate(zip(self.names, self._values, strict=True)):
+            c = _lookup_codes(vals, table.configs[name])
+            if np.any(c < 0):  # cannot happen for a loaded (validated) table
+                raise ConfigError(f"{table.meta.id}: stored values of {name!r} are off the grid.")
+            code += c * strides[k]
+        pos = np.full(size, -1, dtype=np.int64)
+        if len(np.unique(code)) != len(code):
+            raise ConfigError(f"{table.meta.id}: the table stores the same configuration more than once.")
+        pos[code] = np.arange(table.n_configs)
+        self._pos_np = pos
+        self._pos = pos.tolist()
+        self._maps = [
+            ({v: i for i, v in enumerate(vals)}, int(s))
+            for vals, s in zip(self._values, strides.tolist(), strict=True)
+        ]
+        self._fast = list(zip(self.names, self._maps, strict=True))
+        self._d = len(self.names)
+
+    def row(self, config: Mapping[str, Any]) -> int:
+        try:
+            if len(config) == self._d:
+                code = 0
+                for name, (m, stride) in self._fast:
+                    code += m[config[name]] * stride
+                r: int = self._pos[code]
+                if r >= 0:
+                    return r
+        except (KeyError, TypeError):
+            pass
+        return self._row_slow(config)
+
+    def _row_slow(self, config: Mapping[str, Any]) -> int:
+        canonical = self.space.validate(config)
+        code = sum(m[canonical[n]] * s for n, (m, s) in self._fast)
+        r = self._pos[code]
+        if r < 0:
+            raise self._off_table(canonical)
+        return int(r)
+
+    def rows(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        n = _check_columns(self.space, columns)
+        code = np.zeros(n, dtype=np.int64)
+        for k, (name, vals) in enumerate(zip(self.names, self._values, strict=True)):
+            col = np.asarray(columns[name])
+            c = _lookup_codes(vals, col)
+            if np.any(c < 0):
+                bad = col[c < 0][0]
+                self.space[name].validate(bad.item() if isinstance(bad, np.generic) else bad)
+                raise ConfigError(f"{name} value {bad!r} is not in the table.")  # pragma: no cover
+            code += c * self._strides[k]
+        rows = self._pos_np[code]
+        if np.any(rows < 0):
+            i = int(np.flatnonzero(rows < 0)[0])
+            raise self._off_table(self.space.validate({k: _item(columns[k][i]) for k in self.names}))
+        return rows
+
+
+class HashIndex(ConfigIndex):
+    kind = "hash"
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        cols = [table.configs[n].tolist() for n in self.names]
+        keys = list(zip(*cols, strict=True))
+        self._map = {k: i for i, k in enumerate(keys)}
+        if len(self._map) != len(keys):
+            raise ConfigError(f"{table.meta.id}: the table stores the same configuration more than once.")
+        self._mi = pd.MultiIndex.from_arrays([table.configs[n] for n in self.names])
+
+    def row(self, config: Mapping[str, Any]) -> int:
+        try:
+            if len(config) == len(self.names):
+                return self._map[tuple(config[n] for n in self.names)]
+        except (KeyError, TypeError):
+            pass
+        canonical = self.space.validate(config)
+        r = self._map.get(tuple(canonical[n] for n in self.names))
+        if r is None:
+            raise self._off_table(canonical)
+        return r
+
+    def rows(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        n = _check_columns(self.space, columns)
+        q = pd.MultiIndex.from_arrays([np.asarray(columns[k]) for k in self.names])
+        rows = np.asarray(self._mi.get_indexer(q), dtype=np.int64)
+        if np.any(rows < 0):
+            i = int(np.flatnonzero(rows < 0)[0])
+            raise self._off_table(self.space.validate({k: _item(columns[k][i]) for k in self.names}))
+        assert rows.shape == (n,)
+        return rows
+
+
+def _item(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _check_columns(space: SearchSpace, columns: Mapping[str, Any]) -> int:
+    if not isinstance(columns, Mapping):
+        raise ConfigError(f"Batch configs must be a mapping name -> array, but got {type(columns).__name__}.")
+    missing = [n for n in space.names if n not in columns]
+    extra = [k for k in columns if k not in space]
+    if missing or extra:
+        raise ConfigError(
+            f"Batch configs must have exactly the columns {list(space.names)}, but {missing} are missing "
+            f"and {extra} are unknown."
+        )
+    lengths = {len(np.asarray(columns[n])) for n in space.names}
+    if len(lengths) != 1:
+        raise ConfigError(f"Batch config columns must have equal lengths, but got lengths {sorted(lengths)}.")
+    return lengths.pop()
+
+
+def build_index(table: Table) -> ConfigIndex:
+    space = table.meta.space
+    if space.is_discrete and not any(isinstance(hp, Float) for hp in space):
+        size = 1
+        for hp in space:
+            size *= len(_grid_values(hp)) if not isinstance(hp, Int) else hp.high - hp.low + 1
+            if size > _MAX_GRID:
+                break
+        if size <= _MAX_GRID:
+            return GridIndex(table)
+    return HashIndex(table)

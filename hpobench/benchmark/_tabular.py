@@ -1,0 +1,185 @@
+"""``TabularBenchmark``: answers queries from a loaded table, from dense numpy arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hpobench._errors import ConfigError, FidelityError, SeedError
+from hpobench.benchmark._base import Benchmark
+from hpobench.benchmark._index import ConfigIndex, build_index
+from hpobench.benchmark._result import BatchResult, Result
+from hpobench.space import Config
+from hpobench.table import Table, read_table
+
+__all__ = ["TabularBenchmark"]
+
+
+class TabularBenchmark(Benchmark):
+    """A benchmark answered exactly from a table of real training runs.
+
+    Args:
+        table: a loaded :class:`~hpobench.table.Table`.
+        off_table: what a query for a configuration that is in the space but not stored does:
+            ``"error"`` (default) raises ``ConfigError`` naming the nearest stored configuration;
+            ``"nearest"`` answers for that nearest configuration (unit-cube distance). Tables of
+            sampled configurations (continuous spaces) are used with ``"nearest"`` by the harness.
+
+    >>> import hpobench, numpy as np
+    >>> b = hpobench.make("fcnet/protein-v1")
+    >>> r = b.query(b.table.config(0), fidelity=b.fidelity.max, seed=0)
+    >>> r.cost > 0
+    True
+    """
+
+    def __init__(self, table: Table, *, off_table: str = "error") -> None:
+        if off_table not in ("error", "nearest"):
+            raise ConfigError(f"off_table must be 'error' or 'nearest', but got {off_table!r}.")
+        self.table = table
+        self.meta = table.meta
+        self.off_table = off_table
+        self.index: ConfigIndex = build_index(table)
+        self._data = table.data
+        self._names = table.metric_names
+        self._cost_k = table.metric_index(table.meta.runtime_metric)
+        fvals = table.meta.fidelity.values
+        self._fpos = {v: i for i, v in enumerate(fvals)}
+        self._fvals = fvals
+        self._fprefix = [fvals[: i + 1] for i in range(len(fvals))]
+        self._spos = {s: i for i, s in enumerate(table.meta.seeds)}
+        self._seeds_sorted = np.asarray(sorted(table.meta.seeds), dtype=np.int64)
+        self._seed_order = np.asarray(
+            [table.meta.seeds.index(s) for s in sorted(table.meta.seeds)], dtype=np.int64
+        )
+
+    @classmethod
+    def from_directory(cls, path: str | Path, *, off_table: str = "error") -> TabularBenchmark:
+        """Load ``path/meta.json`` + ``path/table.parquet`` (checksum and schema checked)."""
+        return cls(read_table(path), off_table=off_table)
+
+    # -- single queries --------------------------------------------------------------------
+    def config_id(self, config: Mapping[str, Any]) -> int:
+        """Table row of ``config`` (honours ``off_table``)."""
+        if self.off_table == "nearest":
+            try:
+                return self.index.row(config)
+            except ConfigError:
+                self.space.validate(config)  # invalid configs still raise
+                return self.index.nearest_row(config)
+        return self.index.row(config)
+
+    def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Result:
+        row = self.config_id(config)
+        f = self._fpos.get(fidelity) if type(fidelity) in (int, float) else None
+        if f is None:
+            f = self.fidelity.index(fidelity)
+        s = self._spos.get(seed) if type(seed) is int else None
+        if s is None:
+            s = self._seed_index_slow(seed)
+        block = self._data[row, s]
+        vals = block[f].tolist()
+        return Result(
+            metrics=dict(zip(self._names, vals, strict=True)),
+            cost=vals[self._cost_k],
+            fidelity=self._fvals[f],
+            seed=self.meta.seeds[s],
+            config_id=row,
+            curve_block=block[: f + 1],
+            metric_names=self._names,
+            fidelities=self._fprefix[f],
+        )
+
+    def _seed_index_slow(self, seed: Any) -> int:
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise SeedError(f"{self.id}: seed must be an int among {list(self.seeds)}, but got {seed!r}.")
+        s = self._spos.get(int(seed))
+        if s is None:
+            raise SeedError(f"{self.id}: seed must be one of {list(self.seeds)}, but got {seed!r}.")
+        return s
+
+    # -- batch queries ---------------------------------------------------------------------
+    def config_ids(self, configs: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Table rows of many configurations (a list of dicts or a mapping of columns)."""
+        columns = _as_columns(configs, self.space.names)
+        if self.off_table == "nearest":
+            try:
+                return self.index.rows(columns)
+            except ConfigError:
+                n = len(next(iter(columns.values())))
+                return np.asarray(
+                    [self.config_id({k: _item(columns[k][i]) for k in columns}) for i in range(n)],
+                    dtype=np.int64,
+                )
+        return self.index.rows(columns)
+
+    def query_batch(
+        self,
+        configs: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        fidelity: Any,
+        seed: Any,
+    ) -> BatchResult:
+        return self.query_ids(self.config_ids(configs), fidelity=fidelity, seed=seed)
+
+    def query_ids(self, config_ids: Any, *, fidelity: Any, seed: Any) -> BatchResult:
+        """Batch query by table rows: the fastest path (no config matching)."""
+        rows = np.asarray(config_ids)
+        if rows.dtype.kind not in "iu" or rows.ndim != 1:
+            raise ConfigError(f"config_ids must be a 1-d integer array, but got dtype {rows.dtype}, shape {rows.shape}.")
+        n = rows.shape[0]
+        if n and (rows.min() < 0 or rows.max() >= self.table.n_configs):
+            raise ConfigError(f"config_ids must lie in [0, {self.table.n_configs}), got {rows.min()}..{rows.max()}.")
+        fidx = self._fidelity_indices(fidelity, n)
+        sidx = self._seed_indices(seed, n)
+        block = self._data[rows, sidx, fidx]  # [n, n_metrics]
+        metrics = {name: block[:, k] for k, name in enumerate(self._names)}
+        return BatchResult(metrics=metrics, cost=block[:, self._cost_k], config_ids=rows)
+
+    def _fidelity_indices(self, fidelity: Any, n: int) -> np.ndarray | int:
+        if np.ndim(fidelity) == 0:
+            if fidelity is None:
+                raise FidelityError(f"{self.id}: fidelity is required (one of {list(self._fvals)[:8]}...).")
+            return self.fidelity.index(fidelity)
+        arr = np.asarray(fidelity)
+        if arr.shape != (n,):
+            raise FidelityError(f"fidelity must be a scalar or have shape ({n},), but got shape {arr.shape}.")
+        return self.fidelity.indices(arr)
+
+    def _seed_indices(self, seed: Any, n: int) -> np.ndarray | int:
+        if np.ndim(seed) == 0:
+            return self._seed_index_slow(seed.item() if isinstance(seed, np.generic) else seed)
+        arr = np.asarray(seed)
+        if arr.shape != (n,) or arr.dtype.kind not in "iu":
+            raise SeedError(f"seed must be an int scalar or an int array of shape ({n},), but got {arr.dtype} {arr.shape}.")
+        pos = np.clip(np.searchsorted(self._seeds_sorted, arr), 0, len(self._seeds_sorted) - 1)
+        ok = self._seeds_sorted[pos] == arr
+        if not np.all(ok):
+            raise SeedError(f"{self.id}: seeds must be in {list(self.seeds)}, but got {arr[~ok][0]!r}.")
+        return self._seed_order[pos]
+
+    # -- conveniences ----------------------------------------------------------------------
+    def config(self, config_id: int) -> Config:
+        return self.table.config(config_id)
+
+
+def _item(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _as_columns(configs: Any, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    if isinstance(configs, Mapping):
+        return {k: np.asarray(v) for k, v in configs.items()}
+    if isinstance(configs, Sequence) and not isinstance(configs, (str, bytes)):
+        rows = list(configs)
+        for i, c in enumerate(rows):
+            if not isinstance(c, Mapping):
+                raise ConfigError(f"Batch configs must be dicts, but item {i} is {type(c).__name__}.")
+            if set(c) != set(names):
+                raise ConfigError(
+                    f"Batch config {i} must have exactly the names {list(names)}, but has {sorted(c)}."
+                )
+        return {n: np.asarray([c[n] for c in rows]) for n in names}
+    raise ConfigError(f"Batch configs must be a list of dicts or a mapping of columns, but got {type(configs).__name__}.")

@@ -1,0 +1,302 @@
+"""Typed hyperparameters.
+
+Each hyperparameter knows how to validate one value, sample one value from an explicit
+``numpy.random.Generator``, and map values to and from the unit interval. They are frozen
+records; ``SearchSpace`` composes them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hpobench._errors import ConfigError
+
+__all__ = ["Categorical", "Float", "Hyperparameter", "Int", "Ordinal", "Value"]
+
+Value = int | float | str | bool
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name or not name.isidentifier():
+        raise ConfigError(
+            f"A hyperparameter name must be a non-empty identifier string, but got {name!r}."
+        )
+
+
+@dataclass(frozen=True)
+class Float:
+    """A real-valued hyperparameter on ``[low, high]``, optionally on a log scale."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+    kind: ClassVar[str] = "float"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if not (_is_real(self.low) and _is_real(self.high)):
+            raise ConfigError(f"{self.name}: low and high must be numbers, got {self.low!r}, {self.high!r}.")
+        low, high = float(self.low), float(self.high)
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ConfigError(f"{self.name}: `low < high` (finite) must hold, but got ({low=}, {high=}).")
+        if self.log and low <= 0:
+            raise ConfigError(f"{self.name}: a log-scale range needs `low > 0`, but got {low=}.")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def validate(self, value: Any) -> float:
+        if not _is_real(value):
+            raise ConfigError(f"{self.name} must be a number in [{self.low}, {self.high}], but got {value!r}.")
+        v = float(value)
+        if not math.isfinite(v) or not (self.low <= v <= self.high):
+            raise ConfigError(f"{self.name} must lie in [{self.low}, {self.high}], but got {v!r}.")
+        return v
+
+    def sample(self, rng: np.random.Generator) -> float:
+        u = float(rng.random())
+        return self.from_unit(u)
+
+    def to_unit(self, value: Any) -> float:
+        v = self.validate(value)
+        if self.log:
+            return (math.log(v) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (v - self.low) / (self.high - self.low)
+
+    def from_unit(self, u: float) -> float:
+        u = min(max(float(u), 0.0), 1.0)
+        if self.log:
+            v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        else:
+            v = self.low + u * (self.high - self.low)
+        return min(max(v, self.low), self.high)
+
+    def grid(self, n_points: int | None = None) -> tuple[float, ...]:
+        if n_points is None:
+            raise ConfigError(f"{self.name} is continuous: a grid needs `n_points`, but got None.")
+        if n_points < 1:
+            raise ConfigError(f"{self.name}: `n_points >= 1` must hold, but got {n_points=}.")
+        if n_points == 1:
+            return (self.from_unit(0.5),)
+        return tuple(self.from_unit(i / (n_points - 1)) for i in range(n_points))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "name": self.name, "low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class Int:
+    """An integer hyperparameter on ``[low, high]`` (inclusive), optionally on a log scale."""
+
+    name: str
+    low: int
+    high: int
+    log: bool = False
+    kind: ClassVar[str] = "int"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        for bound in (self.low, self.high):
+            if not _is_real(bound) or float(bound) != int(bound):
+                raise ConfigError(f"{self.name}: low and high must be integers, got {self.low!r}, {self.high!r}.")
+        low, high = int(self.low), int(self.high)
+        if not low < high:
+            raise ConfigError(f"{self.name}: `low < high` must hold, but got ({low=}, {high=}).")
+        if self.log and low <= 0:
+            raise ConfigError(f"{self.name}: a log-scale range needs `low > 0`, but got {low=}.")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def validate(self, value: Any) -> int:
+        if not _is_real(value) or not math.isfinite(float(value)) or float(value) != int(value):
+            raise ConfigError(f"{self.name} must be an integer in [{self.low}, {self.high}], but got {value!r}.")
+        v = int(value)
+        if not self.low <= v <= self.high:
+            raise ConfigError(f"{self.name} must lie in [{self.low}, {self.high}], but got {v!r}.")
+        return v
+
+    def sample(self, rng: np.random.Generator) -> int:
+        return self.from_unit(float(rng.random()))
+
+    def to_unit(self, value: Any) -> float:
+        v = self.validate(value)
+        # Centre of the value's cell, so that from_unit(to_unit(v)) == v exactly.
+        lo, hi = (math.log(self.low - 0.5), math.log(self.high + 0.5)) if self.log and self.low > 0.5 else (
+            self.low - 0.5,
+            self.high + 0.5,
+        )
+        x = math.log(v) if self.log and self.low > 0.5 else float(v)
+        return (x - lo) / (hi - lo)
+
+    def from_unit(self, u: float) -> int:
+        u = min(max(float(u), 0.0), 1.0)
+        if self.log and self.low > 0.5:
+            lo, hi = math.log(self.low - 0.5), math.log(self.high + 0.5)
+            v = round(math.exp(lo + u * (hi - lo)))
+        else:
+            v = round(self.low - 0.5 + u * (self.high - self.low + 1))
+        return int(min(max(v, self.low), self.high))
+
+    def grid(self, n_points: int | None = None) -> tuple[int, ...]:
+        if n_points is None:
+            return tuple(range(self.low, self.high + 1))
+        if n_points < 1:
+            raise ConfigError(f"{self.name}: `n_points >= 1` must hold, but got {n_points=}.")
+        return tuple(sorted({self.from_unit((i + 0.5) / n_points) for i in range(n_points)}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "name": self.name, "low": self.low, "high": self.high, "log": self.log}
+
+
+def _check_values(name: str, values: Any, what: str) -> tuple[Value, ...]:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ConfigError(f"{name}: {what} must be a sequence of values, but got {values!r}.")
+    vals = tuple(v.item() if isinstance(v, np.generic) else v for v in values)
+    if not vals:
+        raise ConfigError(f"{name}: {what} must not be empty.")
+    for v in vals:
+        if not isinstance(v, (int, float, str, bool)) or (isinstance(v, float) and not math.isfinite(v)):
+            raise ConfigError(f"{name}: {what} must be finite numbers, strings or booleans, but got {v!r}.")
+    if len(set(vals)) != len(vals):
+        raise ConfigError(f"{name}: {what} must be distinct, but got {vals!r}.")
+    return vals
+
+
+class _Discrete:
+    """Shared lookup logic of Ordinal and Categorical (values held in ``_values``)."""
+
+    name: str
+
+    @property
+    def _values(self) -> tuple[Value, ...]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def index(self, value: Any) -> int:
+        """Position of ``value`` among the allowed values; floats match within 1e-9 relative."""
+        vals = self._values
+        if isinstance(value, np.generic):
+            value = value.item()
+        for i, v in enumerate(vals):
+            if type(v) is type(value) and v == value:
+                return i
+        if _is_real(value) and math.isfinite(float(value)):
+            for i, v in enumerate(vals):
+                if _is_real(v) and math.isclose(float(v), float(value), rel_tol=1e-9, abs_tol=1e-12):
+                    return i
+        if isinstance(value, bool):
+            for i, v in enumerate(vals):
+                if isinstance(v, bool) and v == value:
+                    return i
+        raise ConfigError(f"{self.name} must be one of {list(vals)}, but got {value!r}.{self._nearest_hint(value)}")
+
+    def _nearest_hint(self, value: Any) -> str:
+        nums = [v for v in self._values if _is_real(v)]
+        if _is_real(value) and nums and math.isfinite(float(value)):
+            nearest = min(nums, key=lambda v: abs(float(v) - float(value)))
+            return f" Nearest valid value: {nearest!r}."
+        if isinstance(value, str):
+            from hpobench._errors import did_you_mean
+
+            return did_you_mean(value, [str(v) for v in self._values])
+        return ""
+
+    def validate(self, value: Any) -> Value:
+        return self._values[self.index(value)]
+
+    def sample(self, rng: np.random.Generator) -> Value:
+        return self._values[int(rng.integers(len(self._values)))]
+
+
+@dataclass(frozen=True)
+class Ordinal(_Discrete):
+    """An ordered set of values (e.g. ``batch_size in {8, 16, 32, 64}``): a grid dimension."""
+
+    name: str
+    values: tuple[Value, ...]
+    kind: ClassVar[str] = "ordinal"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        object.__setattr__(self, "values", _check_values(self.name, self.values, "values"))
+
+    @property
+    def _values(self) -> tuple[Value, ...]:
+        return self.values
+
+    def to_unit(self, value: Any) -> float:
+        n = len(self.values)
+        return 0.5 if n == 1 else self.index(value) / (n - 1)
+
+    def from_unit(self, u: float) -> Value:
+        n = len(self.values)
+        i = round(min(max(float(u), 0.0), 1.0) * (n - 1))
+        return self.values[int(i)]
+
+    def grid(self, n_points: int | None = None) -> tuple[Value, ...]:
+        return self.values
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "name": self.name, "values": list(self.values)}
+
+
+@dataclass(frozen=True)
+class Categorical(_Discrete):
+    """An unordered set of choices (e.g. ``activation in {relu, tanh}``)."""
+
+    name: str
+    choices: tuple[Value, ...]
+    kind: ClassVar[str] = "categorical"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        object.__setattr__(self, "choices", _check_values(self.name, self.choices, "choices"))
+
+    @property
+    def _values(self) -> tuple[Value, ...]:
+        return self.choices
+
+    def to_unit(self, value: Any) -> float:
+        return (self.index(value) + 0.5) / len(self.choices)
+
+    def from_unit(self, u: float) -> Value:
+        n = len(self.choices)
+        i = min(int(min(max(float(u), 0.0), 1.0) * n), n - 1)
+        return self.choices[i]
+
+    def grid(self, n_points: int | None = None) -> tuple[Value, ...]:
+        return self.choices
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "name": self.name, "choices": list(self.choices)}
+
+
+Hyperparameter = Float | Int | Ordinal | Categorical
+
+
+def hyperparameter_from_dict(d: Any) -> Hyperparameter:
+    """Inverse of ``Hyperparameter.to_dict``."""
+    if not isinstance(d, dict) or "type" not in d or "name" not in d:
+        raise ConfigError(f"A hyperparameter must be a dict with 'type' and 'name', but got {d!r}.")
+    kind = d["type"]
+    try:
+        if kind == "float":
+            return Float(d["name"], d["low"], d["high"], log=bool(d.get("log", False)))
+        if kind == "int":
+            return Int(d["name"], d["low"], d["high"], log=bool(d.get("log", False)))
+        if kind == "ordinal":
+            return Ordinal(d["name"], tuple(d["values"]))
+        if kind == "categorical":
+            return Categorical(d["name"], tuple(d["choices"]))
+    except KeyError as e:
+        raise ConfigError(f"Hyperparameter {d.get('name')!r} of type {kind!r} lacks the field {e}.") from None
+    raise ConfigError(
+        f"Hyperparameter type must be one of 'float', 'int', 'ordinal', 'categorical', but got {kind!r}."
+    )

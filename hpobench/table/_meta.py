@@ -1,0 +1,201 @@
+"""``TableMeta``: the typed view of a table's ``meta.json`` (format v1).
+
+meta.json is the declarative record of a table: what was trained on which data, the search
+space and fidelity, every metric with its direction and split, which training seeds tune and
+which test, provenance, citation, licence and the parquet's sha256. Derived facts (row counts,
+shapes) are checked against the parquet, never trusted blindly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hpobench._errors import TableError
+from hpobench.fidelity import Fidelity
+from hpobench.space import SearchSpace
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MetricSpec", "TableMeta", "parse_id"]
+
+FORMAT_NAME = "hpobench-table"
+FORMAT_VERSION = 1
+_ID_RE = re.compile(r"^(?P<family>[a-z0-9][a-z0-9_\-]*)/(?P<task>[a-z0-9][a-z0-9_\-]*?)-v(?P<version>[0-9]+)$")
+_DIRECTIONS = ("minimize", "maximize")
+_SPLITS = ("train", "valid", "test", "none")
+
+
+def parse_id(benchmark_id: str) -> tuple[str, str, int]:
+    """Split ``'family/task-vN'`` into ``(family, task, N)``."""
+    m = _ID_RE.match(benchmark_id) if isinstance(benchmark_id, str) else None
+    if not m:
+        raise TableError(
+            f"A benchmark id must look like 'family/task-vN' (lower case, e.g. 'fcnet/protein-v1'), "
+            f"but got {benchmark_id!r}."
+        )
+    return m["family"], m["task"], int(m["version"])
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric column: direction to optimise, the data split it is measured on, a description."""
+
+    name: str
+    direction: str
+    split: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.direction not in _DIRECTIONS:
+            raise TableError(f"Metric {self.name!r}: direction must be one of {_DIRECTIONS}, got {self.direction!r}.")
+        if self.split not in _SPLITS:
+            raise TableError(f"Metric {self.name!r}: split must be one of {_SPLITS}, got {self.split!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"direction": self.direction, "split": self.split, "description": self.description}
+
+
+@dataclass(frozen=True)
+class TableMeta:
+    """Everything meta.json says about one table. Construct with keywords."""
+
+    id: str
+    description: str
+    space: SearchSpace
+    fidelity: Fidelity
+    metrics: Mapping[str, MetricSpec]
+    objective: str
+    reported_metric: str
+    seeds: tuple[int, ...]
+    tuning_seeds: tuple[int, ...]
+    test_seeds: tuple[int, ...]
+    dataset: Mapping[str, Any]
+    generation: Mapping[str, Any]
+    citation: str
+    licence: str
+    runtime_metric: str = "runtime"
+    runtime_description: str = ""
+    sha256: str = ""
+    n_configs: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        parse_id(self.id)
+        for name in (self.objective, self.reported_metric, self.runtime_metric):
+            if name not in self.metrics:
+                raise TableError(f"{self.id}: metric {name!r} is named in meta but not among {list(self.metrics)}.")
+        seeds = tuple(int(s) for s in self.seeds)
+        tuning = tuple(int(s) for s in self.tuning_seeds)
+        test = tuple(int(s) for s in self.test_seeds)
+        if len(set(seeds)) != len(seeds):
+            raise TableError(f"{self.id}: seeds must be distinct, got {list(seeds)}.")
+        if not tuning or not set(tuning) <= set(seeds) or not set(test) <= set(seeds):
+            raise TableError(
+                f"{self.id}: tuning seeds (non-empty) and test seeds must be subsets of {list(seeds)}, "
+                f"got tuning={list(tuning)}, test={list(test)}."
+            )
+        if set(tuning) & set(test):
+            raise TableError(f"{self.id}: tuning and test seeds must be disjoint, got {list(tuning)} and {list(test)}.")
+        object.__setattr__(self, "seeds", seeds)
+        object.__setattr__(self, "tuning_seeds", tuning)
+        object.__setattr__(self, "test_seeds", test)
+
+    @property
+    def family(self) -> str:
+        return parse_id(self.id)[0]
+
+    @property
+    def task(self) -> str:
+        return parse_id(self.id)[1]
+
+    @property
+    def version(self) -> int:
+        return parse_id(self.id)[2]
+
+    @property
+    def direction(self) -> str:
+        return self.metrics[self.objective].direction
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "id": self.id,
+            "family": self.family,
+            "task": self.task,
+            "version": self.version,
+            "description": self.description,
+            "dataset": dict(self.dataset),
+            "space": self.space.to_dict(),
+            "fidelity": self.fidelity.to_dict(),
+            "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "objective": self.objective,
+            "reported_metric": self.reported_metric,
+            "runtime_metric": self.runtime_metric,
+            "runtime_description": self.runtime_description,
+            "seeds": {"all": list(self.seeds), "tuning": list(self.tuning_seeds), "test": list(self.test_seeds)},
+            "generation": dict(self.generation),
+            "citation": self.citation,
+            "licence": self.licence,
+            "table": {"file": "table.parquet", "sha256": self.sha256, "n_configs": self.n_configs},
+            "extra": dict(self.extra),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: Any, *, source: str = "meta.json") -> TableMeta:
+        if not isinstance(d, Mapping):
+            raise TableError(f"{source}: must hold a JSON object, but got {type(d).__name__}.")
+        if d.get("format") != FORMAT_NAME or d.get("format_version") != FORMAT_VERSION:
+            raise TableError(
+                f"{source}: must declare format {FORMAT_NAME!r} version {FORMAT_VERSION}, but declares "
+                f"{d.get('format')!r} version {d.get('format_version')!r}."
+            )
+        try:
+            metrics = {
+                k: MetricSpec(k, v["direction"], v["split"], v.get("description", ""))
+                for k, v in d["metrics"].items()
+            }
+            return cls(
+                id=d["id"],
+                description=d.get("description", ""),
+                space=SearchSpace.from_dict(d["space"]),
+                fidelity=Fidelity.from_dict(d["fidelity"]),
+                metrics=metrics,
+                objective=d["objective"],
+                reported_metric=d["reported_metric"],
+                runtime_metric=d.get("runtime_metric", "runtime"),
+                runtime_description=d.get("runtime_description", ""),
+                seeds=tuple(d["seeds"]["all"]),
+                tuning_seeds=tuple(d["seeds"]["tuning"]),
+                test_seeds=tuple(d["seeds"]["test"]),
+                dataset=d.get("dataset", {}),
+                generation=d.get("generation", {}),
+                citation=d.get("citation", ""),
+                licence=d.get("licence", ""),
+                sha256=d["table"]["sha256"],
+                n_configs=int(d["table"].get("n_configs", 0)),
+                extra=d.get("extra", {}),
+            )
+        except (KeyError, TypeError, AttributeError) as e:
+            raise TableError(f"{source}: malformed v1 metadata, missing or wrong field {e}.") from None
+
+    @classmethod
+    def read(cls, path: str | Path) -> TableMeta:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TableError(f"Table metadata file {str(p)!r} does not exist.") from None
+        except OSError as e:
+            raise TableError(f"Cannot read table metadata {str(p)!r}: {e}.") from None
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise TableError(f"{p}: must be valid JSON, but parsing failed: {e}.") from None
+        return cls.from_dict(d, source=str(p))
