@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,9 +39,13 @@ class Fidelity:
             raise FidelityError(f"Fidelity {self.name!r} needs at least one value, but got none.")
         for v in vals:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise FidelityError(f"Fidelity {self.name!r} values must be finite numbers, but got {v!r}.")
-        if any(b <= a for a, b in zip(vals, vals[1:], strict=False)):
-            raise FidelityError(f"Fidelity {self.name!r} values must strictly increase, but got {list(vals)}.")
+                raise FidelityError(
+                    f"Fidelity {self.name!r} values must be finite numbers, but got {v!r}."
+                )
+        if any(b <= a for a, b in itertools.pairwise(vals)):
+            raise FidelityError(
+                f"Fidelity {self.name!r} values must strictly increase, but got {list(vals)}."
+            )
         object.__setattr__(self, "values", vals)
         object.__setattr__(self, "_pos", {v: i for i, v in enumerate(vals)})
 
@@ -73,7 +78,9 @@ class Fidelity:
         """Vectorised :meth:`index` over an array of fidelity values (int64 result)."""
         arr = np.asarray(values)
         if arr.dtype.kind not in "iuf":
-            raise FidelityError(f"{self.name} values must be numbers, but got an array of dtype {arr.dtype}.")
+            raise FidelityError(
+                f"{self.name} values must be numbers, but got an array of dtype {arr.dtype}."
+            )
         grid = np.asarray(self.values, dtype=np.float64)
         x = arr.astype(np.float64, copy=False)
         idx = np.clip(np.searchsorted(grid, x), 0, len(grid) - 1)
@@ -86,8 +93,10 @@ class Fidelity:
         return pick.astype(np.int64)
 
     def _bad_value_message(self, value: Any) -> str:
-        shown = list(self.values) if len(self.values) <= 12 else (
-            [*self.values[:5], "...", *self.values[-5:]]
+        shown = (
+            list(self.values)
+            if len(self.values) <= 12
+            else ([*self.values[:5], "...", *self.values[-5:]])
         )
         hint = ""
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
@@ -102,6 +111,10 @@ class Fidelity:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Fidelity:
-        if not isinstance(d, Mapping) or "name" not in d or not isinstance(d.get("values"), Sequence):
+        if (
+            not isinstance(d, Mapping)
+            or "name" not in d
+            or not isinstance(d.get("values"), Sequence)
+        ):
             raise FidelityError(f"A fidelity dict needs 'name' and a 'values' list, but got {d!r}.")
         return cls(str(d["name"]), tuple(d["values"]))

@@ -57,7 +57,9 @@ class BenchmarkSpec:
     def __post_init__(self) -> None:
         parse_id(self.id)
         if (self.path is None) == (self.entry_point is None):
-            raise HPOBenchError(f"BenchmarkSpec {self.id!r} needs exactly one of path and entry_point.")
+            raise HPOBenchError(
+                f"BenchmarkSpec {self.id!r} needs exactly one of path and entry_point."
+            )
 
     @property
     def family(self) -> str:
@@ -86,16 +88,16 @@ def _manifest_specs(root: str) -> dict[str, BenchmarkSpec]:
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise TableError(f"{path}: must be a JSON object with a 'tables' list ({e}).") from None
     out = {}
-    for e in entries:
-        out[e["id"]] = BenchmarkSpec(
-            id=e["id"],
-            path=Path(root) / e["path"],
-            description=e.get("description", ""),
-            n_configs=int(e.get("n_configs", 0)),
-            n_seeds=int(e.get("n_seeds", 0)),
-            n_steps=int(e.get("n_steps", 0)),
-            size_bytes=int(e.get("size_bytes", 0)),
-            meta_sha256=e.get("meta_sha256", ""),
+    for entry in entries:
+        out[entry["id"]] = BenchmarkSpec(
+            id=entry["id"],
+            path=Path(root) / entry["path"],
+            description=entry.get("description", ""),
+            n_configs=int(entry.get("n_configs", 0)),
+            n_seeds=int(entry.get("n_seeds", 0)),
+            n_steps=int(entry.get("n_steps", 0)),
+            size_bytes=int(entry.get("size_bytes", 0)),
+            meta_sha256=entry.get("meta_sha256", ""),
         )
     return out
 
@@ -106,8 +108,14 @@ def _all_specs() -> dict[str, BenchmarkSpec]:
     return specs
 
 
-def register(spec_or_id: BenchmarkSpec | str, *, path: str | Path | None = None,
-             entry_point: str | None = None, description: str = "", **kwargs: Any) -> BenchmarkSpec:
+def register(
+    spec_or_id: BenchmarkSpec | str,
+    *,
+    path: str | Path | None = None,
+    entry_point: str | None = None,
+    description: str = "",
+    **kwargs: Any,
+) -> BenchmarkSpec:
     """Register a benchmark; an id that is already registered raises ``HPOBenchError``."""
     if isinstance(spec_or_id, BenchmarkSpec):
         s = spec_or_id
@@ -120,7 +128,9 @@ def register(spec_or_id: BenchmarkSpec | str, *, path: str | Path | None = None,
             kwargs=kwargs,
         )
     if s.id in _all_specs():
-        raise HPOBenchError(f"A benchmark with id {s.id!r} is already registered; ids must be unique.")
+        raise HPOBenchError(
+            f"A benchmark with id {s.id!r} is already registered; ids must be unique."
+        )
     _user_specs[s.id] = s
     return s
 
@@ -138,7 +148,9 @@ def spec(benchmark_id: str) -> BenchmarkSpec:
     if benchmark_id in specs:
         return specs[benchmark_id]
     if not isinstance(benchmark_id, str):
-        raise BenchmarkNotFoundError(f"A benchmark id must be a string like 'fcnet/protein-v1', got {benchmark_id!r}.")
+        raise BenchmarkNotFoundError(
+            f"A benchmark id must be a string like 'fcnet/protein-v1', got {benchmark_id!r}."
+        )
     base = benchmark_id.rsplit("-v", 1)[0] if "-v" in benchmark_id else benchmark_id
     versions = sorted(i for i in specs if i.rsplit("-v", 1)[0] == base)
     if versions:
@@ -163,7 +175,9 @@ def list_benchmarks(family: str | None = None) -> list[str]:
     if family is not None:
         fams = sorted({parse_id(i)[0] for i in ids})
         if family not in fams:
-            raise BenchmarkNotFoundError(f"No family {family!r}; families are {fams}.{did_you_mean(family, fams)}")
+            raise BenchmarkNotFoundError(
+                f"No family {family!r}; families are {fams}.{did_you_mean(family, fams)}"
+            )
         ids = [i for i in ids if parse_id(i)[0] == family]
     return ids
 
@@ -173,7 +187,9 @@ def _load_table(path: str, meta_sha256: str) -> Any:
     p = Path(path)
     if meta_sha256:
         if not (p / META_FILE).is_file():
-            raise TableError(f"Table metadata {str(p / META_FILE)!r} does not exist (the manifest lists it).")
+            raise TableError(
+                f"Table metadata {str(p / META_FILE)!r} does not exist (the manifest lists it)."
+            )
         got = sha256_file(p / META_FILE)
         if got != meta_sha256:
             raise TableError(
@@ -194,17 +210,23 @@ def make(benchmark_id: str, **kwargs: Any) -> Benchmark:
     if s.path is not None:
         table = _load_table(str(s.path), s.meta_sha256)
         if table.meta.id != s.id:
-            raise TableError(f"{s.path}: meta.json declares id {table.meta.id!r}, but the registry expects {s.id!r}.")
+            raise TableError(
+                f"{s.path}: meta.json declares id {table.meta.id!r}, but the registry expects {s.id!r}."
+            )
         return TabularBenchmark(table, **kwargs)
     assert s.entry_point is not None
     mod_name, _, attr = s.entry_point.partition(":")
     try:
         factory: Callable[..., Benchmark] = getattr(importlib.import_module(mod_name), attr)
     except (ImportError, AttributeError) as e:
-        raise HPOBenchError(f"{s.id}: entry point {s.entry_point!r} cannot be loaded ({e}).") from None
+        raise HPOBenchError(
+            f"{s.id}: entry point {s.entry_point!r} cannot be loaded ({e})."
+        ) from None
     bench = factory(**{**s.kwargs, **kwargs})
     if not isinstance(bench, Benchmark):
-        raise HPOBenchError(f"{s.id}: entry point {s.entry_point!r} returned {type(bench).__name__}, not a Benchmark.")
+        raise HPOBenchError(
+            f"{s.id}: entry point {s.entry_point!r} returned {type(bench).__name__}, not a Benchmark."
+        )
     return bench
 
 
@@ -215,7 +237,7 @@ def update_manifest(root: str | Path | None = None) -> Path:
     meta.json (which itself records the parquet's sha256).
     """
     root = Path(root) if root is not None else data_root()
-    entries = []
+    entries: list[dict[str, Any]] = []
     for meta_path in sorted(root.glob(f"*/*/{META_FILE}")):
         meta = TableMeta.read(meta_path)
         tdir = meta_path.parent
@@ -227,17 +249,24 @@ def update_manifest(root: str | Path | None = None) -> Path:
                 "n_configs": meta.n_configs,
                 "n_seeds": len(meta.seeds),
                 "n_steps": len(meta.fidelity),
-                "size_bytes": (tdir / TABLE_FILE).stat().st_size if (tdir / TABLE_FILE).exists() else 0,
+                "size_bytes": (tdir / TABLE_FILE).stat().st_size
+                if (tdir / TABLE_FILE).exists()
+                else 0,
                 "meta_sha256": hashlib.sha256(meta_path.read_bytes()).hexdigest(),
             }
         )
-    ids = [e["id"] for e in entries]
+    ids = [str(e["id"]) for e in entries]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise TableError(f"{root}: ids must be unique, but {dupes} appear in more than one directory.")
-    entries.sort(key=lambda e: e["id"])
+        raise TableError(
+            f"{root}: ids must be unique, but {dupes} appear in more than one directory."
+        )
+    entries.sort(key=lambda e: str(e["id"]))
     out = root / MANIFEST
-    out.write_text(json.dumps({"format": "hpobench-manifest", "version": 1, "tables": entries}, indent=1) + "\n")
+    out.write_text(
+        json.dumps({"format": "hpobench-manifest", "version": 1, "tables": entries}, indent=1)
+        + "\n"
+    )
     _manifest_specs.cache_clear()
     _load_table.cache_clear()
     return out

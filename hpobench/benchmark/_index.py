@@ -94,8 +94,10 @@ def _lookup_codes(values: tuple[Any, ...], col: np.ndarray) -> np.ndarray:
     idx = pd.Index(list(values))
     codes = np.asarray(idx.get_indexer(col), dtype=np.int64)
     miss = codes < 0
-    if miss.any() and col.dtype.kind in "iuf" and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+    if (
+        miss.any()
+        and col.dtype.kind in "iuf"
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
     ):
         grid = np.asarray(values, dtype=np.float64)
         x = col[miss].astype(np.float64)
@@ -126,7 +128,9 @@ class GridIndex(ConfigIndex):
             code += c * strides[k]
         pos = np.full(size, -1, dtype=np.int64)
         if len(np.unique(code)) != len(code):
-            raise ConfigError(f"{table.meta.id}: the table stores the same configuration more than once.")
+            raise ConfigError(
+                f"{table.meta.id}: the table stores the same configuration more than once."
+            )
         pos[code] = np.arange(table.n_configs)
         self._pos_np = pos
         self._pos = pos.tolist()
@@ -172,7 +176,9 @@ class GridIndex(ConfigIndex):
         rows = self._pos_np[code]
         if np.any(rows < 0):
             i = int(np.flatnonzero(rows < 0)[0])
-            raise self._off_table(self.space.validate({k: _item(columns[k][i]) for k in self.names}))
+            raise self._off_table(
+                self.space.validate({k: _item(columns[k][i]) for k in self.names})
+            )
         return rows
 
 
@@ -185,7 +191,9 @@ class HashIndex(ConfigIndex):
         keys = list(zip(*cols, strict=True))
         self._map = {k: i for i, k in enumerate(keys)}
         if len(self._map) != len(keys):
-            raise ConfigError(f"{table.meta.id}: the table stores the same configuration more than once.")
+            raise ConfigError(
+                f"{table.meta.id}: the table stores the same configuration more than once."
+            )
         self._mi = pd.MultiIndex.from_arrays([table.configs[n] for n in self.names])
 
     def row(self, config: Mapping[str, Any]) -> int:
@@ -206,7 +214,9 @@ class HashIndex(ConfigIndex):
         rows = np.asarray(self._mi.get_indexer(q), dtype=np.int64)
         if np.any(rows < 0):
             i = int(np.flatnonzero(rows < 0)[0])
-            raise self._off_table(self.space.validate({k: _item(columns[k][i]) for k in self.names}))
+            raise self._off_table(
+                self.space.validate({k: _item(columns[k][i]) for k in self.names})
+            )
         assert rows.shape == (n,)
         return rows
 
@@ -217,7 +227,9 @@ def _item(x: Any) -> Any:
 
 def _check_columns(space: SearchSpace, columns: Mapping[str, Any]) -> int:
     if not isinstance(columns, Mapping):
-        raise ConfigError(f"Batch configs must be a mapping name -> array, but got {type(columns).__name__}.")
+        raise ConfigError(
+            f"Batch configs must be a mapping name -> array, but got {type(columns).__name__}."
+        )
     missing = [n for n in space.names if n not in columns]
     extra = [k for k in columns if k not in space]
     if missing or extra:
@@ -227,7 +239,9 @@ def _check_columns(space: SearchSpace, columns: Mapping[str, Any]) -> int:
         )
     lengths = {len(np.asarray(columns[n])) for n in space.names}
     if len(lengths) != 1:
-        raise ConfigError(f"Batch config columns must have equal lengths, but got lengths {sorted(lengths)}.")
+        raise ConfigError(
+            f"Batch config columns must have equal lengths, but got lengths {sorted(lengths)}."
+        )
     return lengths.pop()
 
 

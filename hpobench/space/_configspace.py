@@ -42,7 +42,9 @@ def from_configspace(cs: Any) -> SearchSpace:
     from hpobench.space._space import SearchSpace
 
     if getattr(cs, "conditions", None):
-        raise ConfigError("ConfigSpace conditions are not supported yet; got a space with conditions.")
+        raise ConfigError(
+            "ConfigSpace conditions are not supported yet; got a space with conditions."
+        )
     hps: list[Hyperparameter] = []
     for h in cs.values():
         if isinstance(h, cs_mod.UniformFloatHyperparameter):
@@ -56,5 +58,7 @@ def from_configspace(cs: Any) -> SearchSpace:
         elif isinstance(h, cs_mod.Constant):
             hps.append(Ordinal(h.name, (h.value,)))
         else:
-            raise ConfigError(f"ConfigSpace hyperparameter {h.name!r} of type {type(h).__name__} is not supported.")
+            raise ConfigError(
+                f"ConfigSpace hyperparameter {h.name!r} of type {type(h).__name__} is not supported."
+            )
     return SearchSpace(hps)

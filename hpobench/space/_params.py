@@ -21,7 +21,9 @@ Value = int | float | str | bool
 
 
 def _is_real(x: Any) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
+        x, (bool, np.bool_)
+    )
 
 
 def _check_name(name: Any) -> None:
@@ -44,10 +46,14 @@ class Float:
     def __post_init__(self) -> None:
         _check_name(self.name)
         if not (_is_real(self.low) and _is_real(self.high)):
-            raise ConfigError(f"{self.name}: low and high must be numbers, got {self.low!r}, {self.high!r}.")
+            raise ConfigError(
+                f"{self.name}: low and high must be numbers, got {self.low!r}, {self.high!r}."
+            )
         low, high = float(self.low), float(self.high)
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise ConfigError(f"{self.name}: `low < high` (finite) must hold, but got ({low=}, {high=}).")
+            raise ConfigError(
+                f"{self.name}: `low < high` (finite) must hold, but got ({low=}, {high=})."
+            )
         if self.log and low <= 0:
             raise ConfigError(f"{self.name}: a log-scale range needs `low > 0`, but got {low=}.")
         object.__setattr__(self, "low", low)
@@ -55,7 +61,9 @@ class Float:
 
     def validate(self, value: Any) -> float:
         if not _is_real(value):
-            raise ConfigError(f"{self.name} must be a number in [{self.low}, {self.high}], but got {value!r}.")
+            raise ConfigError(
+                f"{self.name} must be a number in [{self.low}, {self.high}], but got {value!r}."
+            )
         v = float(value)
         if not math.isfinite(v) or not (self.low <= v <= self.high):
             raise ConfigError(f"{self.name} must lie in [{self.low}, {self.high}], but got {v!r}.")
@@ -89,7 +97,13 @@ class Float:
         return tuple(self.from_unit(i / (n_points - 1)) for i in range(n_points))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.kind, "name": self.name, "low": self.low, "high": self.high, "log": self.log}
+        return {
+            "type": self.kind,
+            "name": self.name,
+            "low": self.low,
+            "high": self.high,
+            "log": self.log,
+        }
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,9 @@ class Int:
         _check_name(self.name)
         for bound in (self.low, self.high):
             if not _is_real(bound) or float(bound) != int(bound):
-                raise ConfigError(f"{self.name}: low and high must be integers, got {self.low!r}, {self.high!r}.")
+                raise ConfigError(
+                    f"{self.name}: low and high must be integers, got {self.low!r}, {self.high!r}."
+                )
         low, high = int(self.low), int(self.high)
         if not low < high:
             raise ConfigError(f"{self.name}: `low < high` must hold, but got ({low=}, {high=}).")
@@ -117,7 +133,9 @@ class Int:
 
     def validate(self, value: Any) -> int:
         if not _is_real(value) or not math.isfinite(float(value)) or float(value) != int(value):
-            raise ConfigError(f"{self.name} must be an integer in [{self.low}, {self.high}], but got {value!r}.")
+            raise ConfigError(
+                f"{self.name} must be an integer in [{self.low}, {self.high}], but got {value!r}."
+            )
         v = int(value)
         if not self.low <= v <= self.high:
             raise ConfigError(f"{self.name} must lie in [{self.low}, {self.high}], but got {v!r}.")
@@ -129,9 +147,13 @@ class Int:
     def to_unit(self, value: Any) -> float:
         v = self.validate(value)
         # Centre of the value's cell, so that from_unit(to_unit(v)) == v exactly.
-        lo, hi = (math.log(self.low - 0.5), math.log(self.high + 0.5)) if self.log and self.low > 0.5 else (
-            self.low - 0.5,
-            self.high + 0.5,
+        lo, hi = (
+            (math.log(self.low - 0.5), math.log(self.high + 0.5))
+            if self.log and self.low > 0.5
+            else (
+                self.low - 0.5,
+                self.high + 0.5,
+            )
         )
         x = math.log(v) if self.log and self.low > 0.5 else float(v)
         return (x - lo) / (hi - lo)
@@ -153,7 +175,13 @@ class Int:
         return tuple(sorted({self.from_unit((i + 0.5) / n_points) for i in range(n_points)}))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.kind, "name": self.name, "low": self.low, "high": self.high, "log": self.log}
+        return {
+            "type": self.kind,
+            "name": self.name,
+            "low": self.low,
+            "high": self.high,
+            "log": self.log,
+        }
 
 
 def _check_values(name: str, values: Any, what: str) -> tuple[Value, ...]:
@@ -163,8 +191,12 @@ def _check_values(name: str, values: Any, what: str) -> tuple[Value, ...]:
     if not vals:
         raise ConfigError(f"{name}: {what} must not be empty.")
     for v in vals:
-        if not isinstance(v, (int, float, str, bool)) or (isinstance(v, float) and not math.isfinite(v)):
-            raise ConfigError(f"{name}: {what} must be finite numbers, strings or booleans, but got {v!r}.")
+        if not isinstance(v, (int, float, str, bool)) or (
+            isinstance(v, float) and not math.isfinite(v)
+        ):
+            raise ConfigError(
+                f"{name}: {what} must be finite numbers, strings or booleans, but got {v!r}."
+            )
     if len(set(vals)) != len(vals):
         raise ConfigError(f"{name}: {what} must be distinct, but got {vals!r}.")
     return vals
@@ -189,13 +221,17 @@ class _Discrete:
                 return i
         if _is_real(value) and math.isfinite(float(value)):
             for i, v in enumerate(vals):
-                if _is_real(v) and math.isclose(float(v), float(value), rel_tol=1e-9, abs_tol=1e-12):
+                if _is_real(v) and math.isclose(
+                    float(v), float(value), rel_tol=1e-9, abs_tol=1e-12
+                ):
                     return i
         if isinstance(value, bool):
             for i, v in enumerate(vals):
                 if isinstance(v, bool) and v == value:
                     return i
-        raise ConfigError(f"{self.name} must be one of {list(vals)}, but got {value!r}.{self._nearest_hint(value)}")
+        raise ConfigError(
+            f"{self.name} must be one of {list(vals)}, but got {value!r}.{self._nearest_hint(value)}"
+        )
 
     def _nearest_hint(self, value: Any) -> str:
         nums = [v for v in self._values if _is_real(v)]
@@ -296,7 +332,9 @@ def hyperparameter_from_dict(d: Any) -> Hyperparameter:
         if kind == "categorical":
             return Categorical(d["name"], tuple(d["choices"]))
     except KeyError as e:
-        raise ConfigError(f"Hyperparameter {d.get('name')!r} of type {kind!r} lacks the field {e}.") from None
+        raise ConfigError(
+            f"Hyperparameter {d.get('name')!r} of type {kind!r} lacks the field {e}."
+        ) from None
     raise ConfigError(
         f"Hyperparameter type must be one of 'float', 'int', 'ordinal', 'categorical', but got {kind!r}."
     )

@@ -55,7 +55,9 @@ class SearchSpace:
         names = tuple(hp.name for hp in hps)
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ConfigError(f"Hyperparameter names must be unique, but {dupes} appear more than once.")
+            raise ConfigError(
+                f"Hyperparameter names must be unique, but {dupes} appear more than once."
+            )
         self._hps = hps
         self._names = names
         self._by_name = {hp.name: hp for hp in hps}
@@ -156,7 +158,9 @@ class SearchSpace:
         """Inverse of :meth:`encode`; values outside ``[0, 1]`` are clipped, NaN is an error."""
         x = np.asarray(vector, dtype=np.float64)
         if x.shape != (len(self._hps),):
-            raise ConfigError(f"decode needs a vector of shape ({len(self._hps)},), but got shape {x.shape}.")
+            raise ConfigError(
+                f"decode needs a vector of shape ({len(self._hps)},), but got shape {x.shape}."
+            )
         if not np.all(np.isfinite(x)):
             raise ConfigError(f"decode needs finite values, but got {x.tolist()}.")
         return {hp.name: hp.from_unit(float(u)) for hp, u in zip(self._hps, x, strict=True)}
@@ -186,7 +190,9 @@ class SearchSpace:
     @classmethod
     def from_dict(cls, d: Any) -> SearchSpace:
         if not isinstance(d, Mapping) or not isinstance(d.get("hyperparameters"), list):
-            raise ConfigError(f"A search space dict must have a 'hyperparameters' list, but got {d!r}.")
+            raise ConfigError(
+                f"A search space dict must have a 'hyperparameters' list, but got {d!r}."
+            )
         return cls([hyperparameter_from_dict(h) for h in d["hyperparameters"]])
 
     def to_json(self) -> str:
@@ -197,7 +203,9 @@ class SearchSpace:
         try:
             d = json.loads(text)
         except (TypeError, json.JSONDecodeError) as e:
-            raise ConfigError(f"A search space JSON must be valid JSON, but parsing failed: {e}.") from None
+            raise ConfigError(
+                f"A search space JSON must be valid JSON, but parsing failed: {e}."
+            ) from None
         return cls.from_dict(d)
 
     # -- ConfigSpace -----------------------------------------------------------------------

@@ -25,11 +25,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hpobench._errors import TableError, TableIntegrityError
-from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
+from hpobench.space import Float, Int, Ordinal, SearchSpace
 from hpobench.table._meta import TableMeta
 from hpobench.table._table import Table
 
-__all__ = ["TABLE_FILE", "META_FILE", "read_table", "sha256_file", "write_table"]
+__all__ = ["META_FILE", "TABLE_FILE", "read_table", "sha256_file", "write_table"]
 
 TABLE_FILE = "table.parquet"
 META_FILE = "meta.json"
@@ -74,7 +74,9 @@ def _hp_arrow_type(space: SearchSpace, name: str) -> pa.DataType:
         return pa.float64()
     if kinds == {str}:
         return pa.string()
-    raise TableError(f"Hyperparameter {name!r} mixes value types {sorted(k.__name__ for k in kinds)}; a table column needs one type.")
+    raise TableError(
+        f"Hyperparameter {name!r} mixes value types {sorted(k.__name__ for k in kinds)}; a table column needs one type."
+    )
 
 
 def write_table(
@@ -95,9 +97,13 @@ def write_table(
     directory = Path(directory)
     space = meta.space
     if list(configs) != list(space.names):
-        raise TableError(f"configs must have the columns {list(space.names)} in order, but got {list(configs)}.")
+        raise TableError(
+            f"configs must have the columns {list(space.names)} in order, but got {list(configs)}."
+        )
     if set(metrics) != set(meta.metrics):
-        raise TableError(f"metrics must be exactly {sorted(meta.metrics)}, but got {sorted(metrics)}.")
+        raise TableError(
+            f"metrics must be exactly {sorted(meta.metrics)}, but got {sorted(metrics)}."
+        )
     cols = {k: np.asarray(v) for k, v in configs.items()}
     n_configs = len(next(iter(cols.values())))
     n_seeds, n_steps = len(meta.seeds), len(meta.fidelity)
@@ -109,7 +115,9 @@ def write_table(
             raise TableError(f"config column {name!r} has {len(col)} rows, expected {n_configs}.")
         typ = _hp_arrow_type(space, name)
         arrays[name] = pa.array(np.repeat(col, n_seeds).tolist(), type=typ)
-    arrays["seed"] = pa.array(np.tile(np.asarray(meta.seeds, dtype=np.int64), n_configs), type=pa.int64())
+    arrays["seed"] = pa.array(
+        np.tile(np.asarray(meta.seeds, dtype=np.int64), n_configs), type=pa.int64()
+    )
     offsets = pa.array(np.arange(0, n_configs * n_seeds * n_steps + 1, n_steps, dtype=np.int32))
     for name in meta.metrics:
         arr = np.asarray(metrics[name], dtype=np.float32)
@@ -118,7 +126,9 @@ def write_table(
                 f"metric {name!r} must have shape (n_configs, n_seeds, n_steps) = "
                 f"{(n_configs, n_seeds, n_steps)}, but got {arr.shape}."
             )
-        arrays[name] = pa.ListArray.from_arrays(offsets, pa.array(arr.reshape(-1), type=pa.float32()))
+        arrays[name] = pa.ListArray.from_arrays(
+            offsets, pa.array(arr.reshape(-1), type=pa.float32())
+        )
     tbl = pa.table(arrays)
     # Validate through the same path a reader takes before anything touches disk.
     dense = _to_dense(tbl, replace(meta, n_configs=n_configs), source="<in-memory>")
@@ -149,7 +159,9 @@ def read_table(directory: str | Path, *, verify_checksum: bool = True) -> Table:
     meta = TableMeta.read(directory / META_FILE)
     path = directory / TABLE_FILE
     if not path.is_file():
-        raise TableError(f"Table file {str(path)!r} does not exist (meta.json names it for {meta.id}).")
+        raise TableError(
+            f"Table file {str(path)!r} does not exist (meta.json names it for {meta.id})."
+        )
     if verify_checksum:
         digest = sha256_file(path)
         if digest != meta.sha256:
@@ -176,13 +188,19 @@ def _to_dense(tbl: pa.Table, meta: TableMeta, *, source: str) -> Table:
     n_rows = tbl.num_rows
     n_seeds, n_steps = len(meta.seeds), len(meta.fidelity)
     if n_rows == 0 or n_rows % n_seeds:
-        raise TableIntegrityError(f"{source}: {n_rows} rows cannot hold every config × {n_seeds} seeds.")
+        raise TableIntegrityError(
+            f"{source}: {n_rows} rows cannot hold every config × {n_seeds} seeds."
+        )
     n_configs = n_rows // n_seeds
     if meta.n_configs and meta.n_configs != n_configs:
-        raise TableIntegrityError(f"{source}: meta.json says {meta.n_configs} configs, the file holds {n_configs}.")
+        raise TableIntegrityError(
+            f"{source}: meta.json says {meta.n_configs} configs, the file holds {n_configs}."
+        )
     for c in ("config_id", "seed"):
         if not pa.types.is_integer(tbl.schema.field(c).type):
-            raise TableIntegrityError(f"{source}: column {c!r} must be an integer, got {tbl.schema.field(c).type}.")
+            raise TableIntegrityError(
+                f"{source}: column {c!r} must be an integer, got {tbl.schema.field(c).type}."
+            )
     cid = tbl.column("config_id").to_numpy().astype(np.int64)
     seed = tbl.column("seed").to_numpy().astype(np.int64)
     seed_pos = {s: i for i, s in enumerate(meta.seeds)}
@@ -190,36 +208,54 @@ def _to_dense(tbl: pa.Table, meta: TableMeta, *, source: str) -> Table:
     for s, i in seed_pos.items():
         sidx[seed == s] = i
     if np.any(sidx < 0):
-        raise TableIntegrityError(f"{source}: seeds must be in {list(meta.seeds)}, found {sorted(set(seed[sidx < 0].tolist()))[:5]}.")
+        raise TableIntegrityError(
+            f"{source}: seeds must be in {list(meta.seeds)}, found {sorted(set(seed[sidx < 0].tolist()))[:5]}."
+        )
     if cid.min() < 0 or cid.max() >= n_configs:
-        raise TableIntegrityError(f"{source}: config_id must run over 0..{n_configs - 1}, found {cid.min()}..{cid.max()}.")
+        raise TableIntegrityError(
+            f"{source}: config_id must run over 0..{n_configs - 1}, found {cid.min()}..{cid.max()}."
+        )
     flat = cid * n_seeds + sidx
     order = np.argsort(flat, kind="stable")
     if not np.array_equal(flat[order], np.arange(n_rows)):
-        raise TableIntegrityError(f"{source}: every (config_id, seed) pair must appear exactly once.")
+        raise TableIntegrityError(
+            f"{source}: every (config_id, seed) pair must appear exactly once."
+        )
     first = order[::n_seeds]  # row of seed index 0 for each config, in config order
     configs: dict[str, np.ndarray] = {}
     for name in space.names:
         col = tbl.column(name)
         want = _hp_arrow_type(space, name)
         if not col.type.equals(want):
-            raise TableIntegrityError(f"{source}: column {name!r} must be {want}, but is {col.type}.")
+            raise TableIntegrityError(
+                f"{source}: column {name!r} must be {want}, but is {col.type}."
+            )
         values = np.asarray(col.to_numpy(zero_copy_only=False))
         by_seed = values[order].reshape(n_configs, n_seeds)
         if n_seeds > 1 and not np.all(by_seed == by_seed[:, :1]):
-            raise TableIntegrityError(f"{source}: column {name!r} differs between seeds of one config_id.")
+            raise TableIntegrityError(
+                f"{source}: column {name!r} differs between seeds of one config_id."
+            )
         configs[name] = values[first]
         _check_in_space(space, name, configs[name], source)
     data = np.empty((n_configs, n_seeds, n_steps, len(meta.metrics)), dtype=np.float32)
     for k, name in enumerate(meta.metrics):
         col = tbl.column(name).combine_chunks()
-        if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)) or not pa.types.is_float32(col.type.value_type):
-            raise TableIntegrityError(f"{source}: metric {name!r} must be list<float32>, but is {col.type}.")
+        if not (
+            pa.types.is_list(col.type) or pa.types.is_large_list(col.type)
+        ) or not pa.types.is_float32(col.type.value_type):
+            raise TableIntegrityError(
+                f"{source}: metric {name!r} must be list<float32>, but is {col.type}."
+            )
         if col.null_count:
-            raise TableIntegrityError(f"{source}: metric {name!r} has null lists; use NaN inside a list instead.")
+            raise TableIntegrityError(
+                f"{source}: metric {name!r} has null lists; use NaN inside a list instead."
+            )
         lengths = pc.list_value_length(col).to_numpy()
         if np.any(lengths != n_steps):
-            raise TableIntegrityError(f"{source}: metric {name!r} lists must have {n_steps} values (one per fidelity step).")
+            raise TableIntegrityError(
+                f"{source}: metric {name!r} lists must have {n_steps} values (one per fidelity step)."
+            )
         values = pc.list_flatten(col).to_numpy(zero_copy_only=False).reshape(n_rows, n_steps)
         data[..., k] = values[order].reshape(n_configs, n_seeds, n_steps)
     return Table(meta=meta, configs=configs, data=data, metric_names=tuple(meta.metrics))
@@ -235,7 +271,9 @@ def _check_in_space(space: SearchSpace, name: str, col: np.ndarray, source: str)
         allowed = np.asarray(hp.values if isinstance(hp, Ordinal) else hp.choices)
         bad = ~np.isin(col, allowed)
     if np.any(bad):
-        raise TableIntegrityError(f"{source}: column {name!r} holds {col[bad][0]!r}, outside the space's {hp}.")
+        raise TableIntegrityError(
+            f"{source}: column {name!r} holds {col[bad][0]!r}, outside the space's {hp}."
+        )
 
 
 def read_meta_json(path: str | Path) -> dict[str, Any]:

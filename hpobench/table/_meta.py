@@ -23,7 +23,9 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MetricSpec", "TableMeta", "parse_id
 
 FORMAT_NAME = "hpobench-table"
 FORMAT_VERSION = 1
-_ID_RE = re.compile(r"^(?P<family>[a-z0-9][a-z0-9_\-]*)/(?P<task>[a-z0-9][a-z0-9_\-]*?)-v(?P<version>[0-9]+)$")
+_ID_RE = re.compile(
+    r"^(?P<family>[a-z0-9][a-z0-9_\-]*)/(?P<task>[a-z0-9][a-z0-9_\-]*?)-v(?P<version>[0-9]+)$"
+)
 _DIRECTIONS = ("minimize", "maximize")
 _SPLITS = ("train", "valid", "test", "none")
 
@@ -50,9 +52,13 @@ class MetricSpec:
 
     def __post_init__(self) -> None:
         if self.direction not in _DIRECTIONS:
-            raise TableError(f"Metric {self.name!r}: direction must be one of {_DIRECTIONS}, got {self.direction!r}.")
+            raise TableError(
+                f"Metric {self.name!r}: direction must be one of {_DIRECTIONS}, got {self.direction!r}."
+            )
         if self.split not in _SPLITS:
-            raise TableError(f"Metric {self.name!r}: split must be one of {_SPLITS}, got {self.split!r}.")
+            raise TableError(
+                f"Metric {self.name!r}: split must be one of {_SPLITS}, got {self.split!r}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {"direction": self.direction, "split": self.split, "description": self.description}
@@ -86,7 +92,9 @@ class TableMeta:
         parse_id(self.id)
         for name in (self.objective, self.reported_metric, self.runtime_metric):
             if name not in self.metrics:
-                raise TableError(f"{self.id}: metric {name!r} is named in meta but not among {list(self.metrics)}.")
+                raise TableError(
+                    f"{self.id}: metric {name!r} is named in meta but not among {list(self.metrics)}."
+                )
         seeds = tuple(int(s) for s in self.seeds)
         tuning = tuple(int(s) for s in self.tuning_seeds)
         test = tuple(int(s) for s in self.test_seeds)
@@ -98,7 +106,9 @@ class TableMeta:
                 f"got tuning={list(tuning)}, test={list(test)}."
             )
         if set(tuning) & set(test):
-            raise TableError(f"{self.id}: tuning and test seeds must be disjoint, got {list(tuning)} and {list(test)}.")
+            raise TableError(
+                f"{self.id}: tuning and test seeds must be disjoint, got {list(tuning)} and {list(test)}."
+            )
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "tuning_seeds", tuning)
         object.__setattr__(self, "test_seeds", test)
@@ -136,7 +146,11 @@ class TableMeta:
             "reported_metric": self.reported_metric,
             "runtime_metric": self.runtime_metric,
             "runtime_description": self.runtime_description,
-            "seeds": {"all": list(self.seeds), "tuning": list(self.tuning_seeds), "test": list(self.test_seeds)},
+            "seeds": {
+                "all": list(self.seeds),
+                "tuning": list(self.tuning_seeds),
+                "test": list(self.test_seeds),
+            },
             "generation": dict(self.generation),
             "citation": self.citation,
             "licence": self.licence,
@@ -183,7 +197,9 @@ class TableMeta:
                 extra=d.get("extra", {}),
             )
         except (KeyError, TypeError, AttributeError) as e:
-            raise TableError(f"{source}: malformed v1 metadata, missing or wrong field {e}.") from None
+            raise TableError(
+                f"{source}: malformed v1 metadata, missing or wrong field {e}."
+            ) from None
 
     @classmethod
     def read(cls, path: str | Path) -> TableMeta:

@@ -39,7 +39,9 @@ class Table:
     def __post_init__(self) -> None:
         m = self.meta
         if self.data.dtype != np.float32 or self.data.ndim != 4:
-            raise TableError(f"{m.id}: data must be float32 [configs, seeds, steps, metrics], got {self.data.dtype} {self.data.shape}.")
+            raise TableError(
+                f"{m.id}: data must be float32 [configs, seeds, steps, metrics], got {self.data.dtype} {self.data.shape}."
+            )
         n, s, f, k = self.data.shape
         if s != len(m.seeds) or f != len(m.fidelity) or k != len(self.metric_names):
             raise TableError(
@@ -47,12 +49,18 @@ class Table:
                 f"{len(m.fidelity)} fidelity steps, {len(self.metric_names)} metrics."
             )
         if set(self.metric_names) != set(m.metrics):
-            raise TableError(f"{m.id}: metrics {list(self.metric_names)} differ from meta's {list(m.metrics)}.")
+            raise TableError(
+                f"{m.id}: metrics {list(self.metric_names)} differ from meta's {list(m.metrics)}."
+            )
         if list(self.configs) != list(m.space.names):
-            raise TableError(f"{m.id}: config columns {list(self.configs)} differ from the space's {list(m.space.names)}.")
+            raise TableError(
+                f"{m.id}: config columns {list(self.configs)} differ from the space's {list(m.space.names)}."
+            )
         for name, col in self.configs.items():
             if len(col) != n:
-                raise TableError(f"{m.id}: config column {name!r} has {len(col)} rows, expected {n}.")
+                raise TableError(
+                    f"{m.id}: config column {name!r} has {len(col)} rows, expected {n}."
+                )
             col.flags.writeable = False
         self.data.flags.writeable = False
 
@@ -87,10 +95,14 @@ class Table:
         try:
             return self.meta.seeds.index(int(seed))
         except (ValueError, TypeError):
-            raise SeedError(f"{self.meta.id}: seed must be one of {list(self.meta.seeds)}, but got {seed!r}.") from None
+            raise SeedError(
+                f"{self.meta.id}: seed must be one of {list(self.meta.seeds)}, but got {seed!r}."
+            ) from None
 
     def config(self, config_id: int) -> Config:
         """The configuration stored at row ``config_id`` (Python scalars)."""
         if not 0 <= int(config_id) < self.n_configs:
-            raise TableError(f"{self.meta.id}: config_id must be in [0, {self.n_configs}), got {config_id}.")
+            raise TableError(
+                f"{self.meta.id}: config_id must be in [0, {self.n_configs}), got {config_id}."
+            )
         return {k: v[int(config_id)].item() for k, v in self.configs.items()}
