@@ -34,6 +34,10 @@ class Fidelity:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
             raise FidelityError(f"A fidelity name must be an identifier, but got {self.name!r}.")
+        if isinstance(self.values, (str, bytes)) or not hasattr(self.values, "__iter__"):
+            raise FidelityError(
+                f"Fidelity {self.name!r} values must be a sequence of numbers, but got {self.values!r}."
+            )
         vals = tuple(v.item() if isinstance(v, np.generic) else v for v in self.values)
         if not vals:
             raise FidelityError(f"Fidelity {self.name!r} needs at least one value, but got none.")
@@ -62,11 +66,13 @@ class Fidelity:
 
     def index(self, value: Any) -> int:
         """Step index of ``value``; raises ``FidelityError`` naming the valid values."""
+        is_bool = isinstance(value, (bool, np.bool_))  # True == 1 would hit a fidelity of 1
         try:
-            return self._pos[value]
+            if not is_bool:
+                return self._pos[value]
         except (KeyError, TypeError):
             pass
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if isinstance(value, (int, float, np.integer, np.floating)) and not is_bool:
             v = float(value)
             if math.isfinite(v):
                 for i, fv in enumerate(self.values):
@@ -84,11 +90,13 @@ class Fidelity:
         grid = np.asarray(self.values, dtype=np.float64)
         x = arr.astype(np.float64, copy=False)
         idx = np.clip(np.searchsorted(grid, x), 0, len(grid) - 1)
+        if np.array_equal(grid[idx], x):  # the usual case, exact values: no tolerance pass
+            return idx.astype(np.int64, copy=False)
         left = np.clip(idx - 1, 0, len(grid) - 1)
         pick = np.where(np.abs(grid[left] - x) < np.abs(grid[idx] - x), left, idx)
         ok = np.isclose(grid[pick], x, rtol=1e-9, atol=1e-12)
         if not np.all(ok):
-            bad = x[~ok][0]
+            bad = x[~ok][0].item()  # a Python float: no "np.float64(...)" in the message
             raise FidelityError(self._bad_value_message(bad))
         return pick.astype(np.int64)
 

@@ -85,20 +85,32 @@ def _manifest_specs(root: str) -> dict[str, BenchmarkSpec]:
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
         entries = d["tables"]
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        if not isinstance(entries, list):
+            raise TypeError(f"'tables' is {type(entries).__name__}")
+    except (ValueError, KeyError, TypeError) as e:  # ValueError: bad JSON or bad UTF-8
         raise TableError(f"{path}: must be a JSON object with a 'tables' list ({e}).") from None
     out = {}
-    for entry in entries:
-        out[entry["id"]] = BenchmarkSpec(
-            id=entry["id"],
-            path=Path(root) / entry["path"],
-            description=entry.get("description", ""),
-            n_configs=int(entry.get("n_configs", 0)),
-            n_seeds=int(entry.get("n_seeds", 0)),
-            n_steps=int(entry.get("n_steps", 0)),
-            size_bytes=int(entry.get("size_bytes", 0)),
-            meta_sha256=entry.get("meta_sha256", ""),
-        )
+    try:
+        for entry in entries:
+            if entry["id"] in out:
+                raise TableError(f"{path}: ids must be unique, but {entry['id']!r} repeats.")
+            out[entry["id"]] = BenchmarkSpec(
+                id=entry["id"],
+                path=Path(root) / entry["path"],
+                description=entry.get("description", ""),
+                n_configs=int(entry.get("n_configs", 0)),
+                n_seeds=int(entry.get("n_seeds", 0)),
+                n_steps=int(entry.get("n_steps", 0)),
+                size_bytes=int(entry.get("size_bytes", 0)),
+                meta_sha256=entry.get("meta_sha256", ""),
+            )
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        if isinstance(e, HPOBenchError):
+            raise
+        raise TableError(
+            f"{path}: each entry of 'tables' must be an object with 'id' and 'path', "
+            f"but an entry is malformed ({type(e).__name__}: {e})."
+        ) from None
     return out
 
 
@@ -145,7 +157,7 @@ def unregister(benchmark_id: str) -> None:
 def spec(benchmark_id: str) -> BenchmarkSpec:
     """The spec of ``benchmark_id`` or a ``BenchmarkNotFoundError`` that teaches."""
     specs = _all_specs()
-    if benchmark_id in specs:
+    if isinstance(benchmark_id, str) and benchmark_id in specs:
         return specs[benchmark_id]
     if not isinstance(benchmark_id, str):
         raise BenchmarkNotFoundError(

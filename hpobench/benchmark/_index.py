@@ -15,7 +15,7 @@ clear message. Batch lookups are vectorised with ``pandas.Index.get_indexer``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,38 @@ from hpobench.table import Table
 __all__ = ["ConfigIndex", "build_index"]
 
 _MAX_GRID = 50_000_000
+_BOOLS = (bool, np.bool_)
+
+
+def _bool_guard(dims: Iterable[Iterable[Any]]) -> tuple[tuple[int, bool | None], ...]:
+    """Dimensions where a dict lookup could confuse a bool with a number (``True == 1``).
+
+    Returns ``(k, wants_bool)`` pairs: the fast paths check ``type(value) in _BOOLS`` against
+    ``wants_bool`` for those dimensions only (``None``: mixed bool/number values, always take
+    the validating path) and otherwise leave the decision to the space's validation.
+    """
+    guard: list[tuple[int, bool | None]] = []
+    for k, values in enumerate(dims):
+        vals = {_item(v) for v in values}
+        has_bool = any(isinstance(v, bool) for v in vals)
+        has_01 = any(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v in (0, 1) for v in vals
+        )
+        if has_bool or has_01:
+            guard.append((k, None if has_bool and has_01 else has_bool))
+    return tuple(guard)
+
+
+def _object_bool_mismatch(col: np.ndarray, want: bool | None) -> np.ndarray:
+    """Mask of an object column's entries where a bool stands for a number or vice versa.
+
+    Numeric and bool arrays never match across kinds in ``get_indexer``; object arrays
+    (a list of dicts with mixed types) do, since ``True == 1``.
+    """
+    if col.dtype != object or want is None:
+        return np.zeros(len(col), dtype=bool)
+    is_bool = np.fromiter((type(x) in _BOOLS for x in col.tolist()), dtype=bool, count=len(col))
+    return np.asarray(is_bool != want)
 
 
 class ConfigIndex:
@@ -89,13 +121,22 @@ def _grid_values(hp: Any) -> tuple[Any, ...]:
     raise TypeError(hp)
 
 
-def _lookup_codes(values: tuple[Any, ...], col: np.ndarray) -> np.ndarray:
-    """Vectorised value -> position in ``values``; floats also match within 1e-9 relative."""
+def _lookup_codes(values: tuple[Any, ...], col: np.ndarray, *, tolerant: bool) -> np.ndarray:
+    """Vectorised value -> position in ``values``; with ``tolerant`` (ordinal and categorical
+    numbers, as ``_Discrete.index`` does) floats also match within 1e-9 relative; an Int takes
+    only exact integers, as ``Int.validate`` does."""
+    if col.dtype.kind == "U" and all(isinstance(v, str) for v in values):
+        # numpy strings: sorted search, ~15x faster than get_indexer's conversion to objects
+        grid = np.asarray(values)
+        order = np.argsort(grid)
+        pos = np.clip(np.searchsorted(grid[order], col), 0, len(grid) - 1)
+        return np.where(grid[order][pos] == col, order[pos], -1).astype(np.int64)
     idx = pd.Index(list(values))
     codes = np.asarray(idx.get_indexer(col), dtype=np.int64)
     miss = codes < 0
     if (
-        miss.any()
+        tolerant
+        and miss.any()
         and col.dtype.kind in "iuf"
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
     ):
@@ -122,7 +163,7 @@ class GridIndex(ConfigIndex):
         size = int(np.prod(radices, dtype=np.int64))
         code = np.zeros(table.n_configs, dtype=np.int64)
         for k, (name, vals) in enumerate(zip(self.names, self._values, strict=True)):
-            c = _lookup_codes(vals, table.configs[name])
+            c = _lookup_codes(vals, table.configs[name], tolerant=False)
             if np.any(c < 0):  # cannot happen for a loaded (validated) table
                 raise ConfigError(f"{table.meta.id}: stored values of {name!r} are off the grid.")
             code += c * strides[k]
@@ -140,14 +181,25 @@ class GridIndex(ConfigIndex):
         ]
         self._fast = list(zip(self.names, self._maps, strict=True))
         self._d = len(self.names)
+        # Fast path: value -> index * stride, so the code is a plain sum of dict lookups.
+        self._premul = [
+            (name, {v: i * s for v, i in m.items()})
+            for name, (m, s) in zip(self.names, self._maps, strict=True)
+        ]
+        self._guard = _bool_guard(self._values)
+        self._guard_of = dict(self._guard)
+        self._guard_names = [(self.names[k], want) for k, want in self._guard]
 
     def row(self, config: Mapping[str, Any]) -> int:
         try:
             if len(config) == self._d:
                 code = 0
-                for name, (m, stride) in self._fast:
-                    code += m[config[name]] * stride
+                for name, m in self._premul:  # value -> index * stride
+                    code += m[config[name]]
                 r: int = self._pos[code]
+                for name, want in self._guard_names:
+                    if (type(config[name]) in _BOOLS) is not want:
+                        r = -1  # a bool posing as 0/1 or a number as a bool: validate
                 if r >= 0:
                     return r
         except (KeyError, TypeError):
@@ -167,7 +219,14 @@ class GridIndex(ConfigIndex):
         code = np.zeros(n, dtype=np.int64)
         for k, (name, vals) in enumerate(zip(self.names, self._values, strict=True)):
             col = np.asarray(columns[name])
-            c = _lookup_codes(vals, col)
+            try:
+                c = _lookup_codes(vals, col, tolerant=not isinstance(self.space[name], Int))
+            except TypeError:  # unhashable values (lists): the space says what is wrong
+                for v in col.tolist():
+                    self.space[name].validate(v)
+                raise  # pragma: no cover - validate raised above
+            if k in self._guard_of:
+                c[_object_bool_mismatch(col, self._guard_of[k])] = -1
             if np.any(c < 0):
                 bad = col[c < 0][0]
                 self.space[name].validate(bad.item() if isinstance(bad, np.generic) else bad)
@@ -195,29 +254,41 @@ class HashIndex(ConfigIndex):
                 f"{table.meta.id}: the table stores the same configuration more than once."
             )
         self._mi = pd.MultiIndex.from_arrays([table.configs[n] for n in self.names])
+        self._guard = _bool_guard(cols)
+        self._guard_names = [(self.names[k], want) for k, want in self._guard]
 
     def row(self, config: Mapping[str, Any]) -> int:
         try:
             if len(config) == len(self.names):
-                return self._map[tuple(config[n] for n in self.names)]
+                r = self._map[tuple([config[n] for n in self.names])]
+                for name, want in self._guard_names:
+                    if (type(config[name]) in _BOOLS) is not want:
+                        r = -1  # a bool posing as 0/1 or a number as a bool: validate
+                if r >= 0:
+                    return r
         except (KeyError, TypeError):
             pass
         canonical = self.space.validate(config)
-        r = self._map.get(tuple(canonical[n] for n in self.names))
-        if r is None:
+        found = self._map.get(tuple(canonical[n] for n in self.names))
+        if found is None:
             raise self._off_table(canonical)
-        return r
+        return found
 
     def rows(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         n = _check_columns(self.space, columns)
-        q = pd.MultiIndex.from_arrays([np.asarray(columns[k]) for k in self.names])
-        rows = np.asarray(self._mi.get_indexer(q), dtype=np.int64)
-        if np.any(rows < 0):
-            i = int(np.flatnonzero(rows < 0)[0])
-            raise self._off_table(
-                self.space.validate({k: _item(columns[k][i]) for k in self.names})
-            )
-        assert rows.shape == (n,)
+        cols = [np.asarray(columns[k]) for k in self.names]
+        try:
+            rows = np.asarray(self._mi.get_indexer(pd.MultiIndex.from_arrays(cols)), np.int64)
+        except TypeError:  # unhashable values (lists): row() below validates one by one
+            rows = np.full(n, -1, dtype=np.int64)
+        for k, want in self._guard:
+            rows[_object_bool_mismatch(cols[k], want)] = -1
+        # Misses may still be stored configs written differently (0.30000000000000004 for an
+        # ordinal 0.3): the single-config path canonicalises them, or raises the clear error.
+        for i in np.flatnonzero(rows < 0).tolist():
+            rows[i] = self.row({k: _item(columns[k][i]) for k in self.names})
+        if rows.shape != (n,):  # pragma: no cover - get_indexer keeps the query length
+            raise ConfigError(f"Batch lookup returned shape {rows.shape}, expected ({n},).")
         return rows
 
 
@@ -237,7 +308,13 @@ def _check_columns(space: SearchSpace, columns: Mapping[str, Any]) -> int:
             f"Batch configs must have exactly the columns {list(space.names)}, but {missing} are missing "
             f"and {extra} are unknown."
         )
-    lengths = {len(np.asarray(columns[n])) for n in space.names}
+    shapes = {np.shape(columns[n]) for n in space.names}
+    if any(len(s) != 1 for s in shapes):
+        raise ConfigError(
+            f"Batch config columns must be 1-d arrays (one value per query), but got shapes "
+            f"{sorted(shapes)}."
+        )
+    lengths = {s[0] for s in shapes}
     if len(lengths) != 1:
         raise ConfigError(
             f"Batch config columns must have equal lengths, but got lengths {sorted(lengths)}."

@@ -11,7 +11,7 @@ import numpy as np
 from hpobench._errors import ConfigError, FidelityError, SeedError
 from hpobench.benchmark._base import Benchmark
 from hpobench.benchmark._index import ConfigIndex, build_index
-from hpobench.benchmark._result import BatchResult, Result
+from hpobench.benchmark._result import BatchResult, Result, _make_result
 from hpobench.space import Config
 from hpobench.table import Table, read_table
 
@@ -50,6 +50,15 @@ class TabularBenchmark(Benchmark):
         self._fvals = fvals
         self._fprefix = [fvals[: i + 1] for i in range(len(fvals))]
         self._spos = {s: i for i, s in enumerate(table.meta.seeds)}
+        self._seeds = table.meta.seeds
+        self._flat = self._data.reshape(-1, self._data.shape[-1])  # [(config, seed, step), metric]
+        self._n_seeds, self._n_steps = table.n_seeds, table.n_steps
+        # Seeds are small non-negative ints in practice: a lookup table beats searchsorted.
+        seeds = table.meta.seeds
+        self._seed_lut: np.ndarray | None = None
+        if min(seeds) >= 0 and max(seeds) < 1 << 16:
+            self._seed_lut = np.full(max(seeds) + 1, -1, dtype=np.int64)
+            self._seed_lut[list(seeds)] = np.arange(len(seeds))
         self._seeds_sorted = np.asarray(sorted(table.meta.seeds), dtype=np.int64)
         self._seed_order = np.asarray(
             [table.meta.seeds.index(s) for s in sorted(table.meta.seeds)], dtype=np.int64
@@ -72,24 +81,26 @@ class TabularBenchmark(Benchmark):
         return self.index.row(config)
 
     def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Result:
-        row = self.config_id(config)
+        # index.row directly on the default path: one Python call less on a ~3 µs path.
+        row = self.index.row(config) if self.off_table == "error" else self.config_id(config)
         f = self._fpos.get(fidelity) if type(fidelity) in (int, float) else None
         if f is None:
             f = self.fidelity.index(fidelity)
         s = self._spos.get(seed) if type(seed) is int else None
         if s is None:
             s = self._seed_index_slow(seed)
-        block = self._data[row, s]
-        vals = block[f].tolist()
-        return Result(
-            metrics=dict(zip(self._names, vals, strict=True)),
-            cost=vals[self._cost_k],
-            fidelity=self._fvals[f],
-            seed=self.meta.seeds[s],
-            config_id=row,
-            curve_block=block[: f + 1],
-            metric_names=self._names,
-            fidelities=self._fprefix[f],
+        k = (row * self._n_seeds + s) * self._n_steps  # first step of (row, seed) in _flat
+        curve = self._flat[k : k + f + 1]  # == data[row, s, : f + 1], one basic slice
+        vals = curve[f].tolist()
+        return _make_result(  # == Result(...) in field order, without the frozen __init__
+            dict(zip(self._names, vals, strict=False)),  # equal lengths by construction
+            vals[self._cost_k],
+            self._fvals[f],
+            self._seeds[s],
+            row,
+            curve,
+            self._names,
+            self._fprefix[f],
         )
 
     def _seed_index_slow(self, seed: Any) -> int:
@@ -140,7 +151,9 @@ class TabularBenchmark(Benchmark):
             )
         fidx = self._fidelity_indices(fidelity, n)
         sidx = self._seed_indices(seed, n)
-        block = self._data[rows, sidx, fidx]  # [n, n_metrics]
+        # One flat row index and one np.take: several times faster than data[rows, sidx, fidx].
+        flat = (rows.astype(np.int64, copy=False) * self._n_seeds + sidx) * self._n_steps
+        block = np.take(self._flat, flat + fidx, axis=0)  # [n, n_metrics]
         metrics = {name: block[:, k] for k, name in enumerate(self._names)}
         return BatchResult(metrics=metrics, cost=block[:, self._cost_k], config_ids=rows)
 
@@ -166,11 +179,16 @@ class TabularBenchmark(Benchmark):
             raise SeedError(
                 f"seed must be an int scalar or an int array of shape ({n},), but got {arr.dtype} {arr.shape}."
             )
+        lut = self._seed_lut
+        if lut is not None and n and arr.min() >= 0 and arr.max() < len(lut):
+            found = np.take(lut, arr)
+            if found.min() >= 0:
+                return found
         pos = np.clip(np.searchsorted(self._seeds_sorted, arr), 0, len(self._seeds_sorted) - 1)
         ok = self._seeds_sorted[pos] == arr
         if not np.all(ok):
             raise SeedError(
-                f"{self.id}: seeds must be in {list(self.seeds)}, but got {arr[~ok][0]!r}."
+                f"{self.id}: seeds must be in {list(self.seeds)}, but got {arr[~ok][0].item()!r}."
             )
         return self._seed_order[pos]
 
@@ -181,6 +199,20 @@ class TabularBenchmark(Benchmark):
 
 def _item(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
+
+
+def _column(values: list[Any]) -> np.ndarray:
+    """One batch column; bools mixed with numbers stay objects (numpy would make True a 1)."""
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):  # ragged (a list among scalars): objects, validated later
+        arr = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            arr[i] = v
+        return arr
+    if arr.dtype.kind in "iuf" and any(isinstance(v, (bool, np.bool_)) for v in values):
+        return np.asarray(values, dtype=object)
+    return arr
 
 
 def _as_columns(configs: Any, names: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -197,7 +229,7 @@ def _as_columns(configs: Any, names: tuple[str, ...]) -> dict[str, np.ndarray]:
                 raise ConfigError(
                     f"Batch config {i} must have exactly the names {list(names)}, but has {sorted(c)}."
                 )
-        return {n: np.asarray([c[n] for c in rows]) for n in names}
+        return {n: _column([c[n] for c in rows]) for n in names}
     raise ConfigError(
         f"Batch configs must be a list of dicts or a mapping of columns, but got {type(configs).__name__}."
     )

@@ -84,6 +84,14 @@ def import_long_format(
     uniq = pd.MultiIndex.from_frame(cfg)
     cid = uniq.get_indexer(keys)
     steps = np.sort(df[fidelity_column].unique())
+    raw_seeds = df[seed_column].to_numpy()
+    if raw_seeds.dtype.kind not in "iu" and not (
+        raw_seeds.dtype.kind == "f" and np.all(np.isfinite(raw_seeds) & (raw_seeds % 1 == 0))
+    ):
+        raise TableError(
+            f"{source}: column {seed_column!r} must hold integer seeds, but holds "
+            f"{raw_seeds.dtype} values such as {raw_seeds[:3].tolist()}."
+        )
     seeds = sorted(int(s) for s in df[seed_column].unique())
     fidelity = Fidelity(fidelity_column, tuple(v.item() for v in steps))
     n, s, f = len(uniq), len(seeds), len(steps)
@@ -102,7 +110,7 @@ def import_long_format(
         si, fi = divmod(rest, f)
         raise TableError(
             f"{source}: every configuration needs every seed at every {fidelity_column}; missing e.g. "
-            f"config {canon[c]}, seed {seeds[si]}, {fidelity_column}={steps[fi]!r}."
+            f"config {canon[c]}, seed {seeds[si]}, {fidelity_column}={steps[fi].item()!r}."
         )
     dense = {}
     for m in metrics:

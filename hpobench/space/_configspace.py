@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from hpobench.space._space import SearchSpace
 
 
+_ORDER_KEY = "hpobench_order"
+
+
 def _require() -> Any:
     try:
         import ConfigSpace
@@ -24,7 +27,9 @@ def _require() -> Any:
 
 def to_configspace(space: SearchSpace, seed: int | None = None) -> Any:
     cs_mod = _require()
-    cs = cs_mod.ConfigurationSpace(seed=seed)
+    # ConfigSpace sorts hyperparameters by name; the order is part of a SearchSpace (encode,
+    # grid, table columns), so it travels in ``meta`` and from_configspace restores it.
+    cs = cs_mod.ConfigurationSpace(seed=seed, meta={_ORDER_KEY: list(space.names)})
     for hp in space:
         if isinstance(hp, Float):
             cs.add(cs_mod.UniformFloatHyperparameter(hp.name, hp.low, hp.high, log=hp.log))
@@ -61,4 +66,7 @@ def from_configspace(cs: Any) -> SearchSpace:
             raise ConfigError(
                 f"ConfigSpace hyperparameter {h.name!r} of type {type(h).__name__} is not supported."
             )
+    order = (getattr(cs, "meta", None) or {}).get(_ORDER_KEY)
+    if isinstance(order, list) and sorted(order) == sorted(hp.name for hp in hps):
+        hps.sort(key=lambda hp: order.index(hp.name))
     return SearchSpace(hps)

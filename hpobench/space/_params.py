@@ -81,6 +81,8 @@ class Float:
 
     def from_unit(self, u: float) -> float:
         u = min(max(float(u), 0.0), 1.0)
+        if u == 0.0 or u == 1.0:  # exact bounds (exp(log(low)) can be an ulp off)
+            return self.low if u == 0.0 else self.high
         if self.log:
             v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
         else:
@@ -90,6 +92,7 @@ class Float:
     def grid(self, n_points: int | None = None) -> tuple[float, ...]:
         if n_points is None:
             raise ConfigError(f"{self.name} is continuous: a grid needs `n_points`, but got None.")
+        _check_n_points(self.name, n_points)
         if n_points < 1:
             raise ConfigError(f"{self.name}: `n_points >= 1` must hold, but got {n_points=}.")
         if n_points == 1:
@@ -119,7 +122,7 @@ class Int:
     def __post_init__(self) -> None:
         _check_name(self.name)
         for bound in (self.low, self.high):
-            if not _is_real(bound) or float(bound) != int(bound):
+            if not _is_real(bound) or not math.isfinite(bound) or float(bound) != int(bound):
                 raise ConfigError(
                     f"{self.name}: low and high must be integers, got {self.low!r}, {self.high!r}."
                 )
@@ -170,6 +173,7 @@ class Int:
     def grid(self, n_points: int | None = None) -> tuple[int, ...]:
         if n_points is None:
             return tuple(range(self.low, self.high + 1))
+        _check_n_points(self.name, n_points)
         if n_points < 1:
             raise ConfigError(f"{self.name}: `n_points >= 1` must hold, but got {n_points=}.")
         return tuple(sorted({self.from_unit((i + 0.5) / n_points) for i in range(n_points)}))
@@ -182,6 +186,11 @@ class Int:
             "high": self.high,
             "log": self.log,
         }
+
+
+def _check_n_points(name: str, n_points: Any) -> None:
+    if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)):
+        raise ConfigError(f"{name}: `n_points` must be an integer >= 1, but got {n_points!r}.")
 
 
 def _check_values(name: str, values: Any, what: str) -> tuple[Value, ...]:
@@ -328,9 +337,9 @@ def hyperparameter_from_dict(d: Any) -> Hyperparameter:
         if kind == "int":
             return Int(d["name"], d["low"], d["high"], log=bool(d.get("log", False)))
         if kind == "ordinal":
-            return Ordinal(d["name"], tuple(d["values"]))
+            return Ordinal(d["name"], d["values"])  # _check_values rejects non-sequences
         if kind == "categorical":
-            return Categorical(d["name"], tuple(d["choices"]))
+            return Categorical(d["name"], d["choices"])
     except KeyError as e:
         raise ConfigError(
             f"Hyperparameter {d.get('name')!r} of type {kind!r} lacks the field {e}."

@@ -44,6 +44,10 @@ class SearchSpace:
     __slots__ = ("_by_name", "_hps", "_names")
 
     def __init__(self, hyperparameters: Sequence[Hyperparameter]) -> None:
+        if isinstance(hyperparameters, (str, bytes)) or not hasattr(hyperparameters, "__iter__"):
+            raise ConfigError(
+                f"A search space needs a sequence of hyperparameters, but got {hyperparameters!r}."
+            )
         hps = tuple(hyperparameters)
         if not hps:
             raise ConfigError("A search space needs at least one hyperparameter, but got none.")
@@ -156,7 +160,12 @@ class SearchSpace:
 
     def decode(self, vector: Any) -> Config:
         """Inverse of :meth:`encode`; values outside ``[0, 1]`` are clipped, NaN is an error."""
-        x = np.asarray(vector, dtype=np.float64)
+        try:
+            x = np.asarray(vector, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"decode needs a vector of {len(self._hps)} numbers, but got {vector!r}."
+            ) from None
         if x.shape != (len(self._hps),):
             raise ConfigError(
                 f"decode needs a vector of shape ({len(self._hps)},), but got shape {x.shape}."

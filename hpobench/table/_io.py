@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from hpobench._errors import TableError, TableIntegrityError
+from hpobench._errors import ConfigError, TableError, TableIntegrityError
 from hpobench.space import Float, Int, Ordinal, SearchSpace
 from hpobench.table._meta import TableMeta
 from hpobench.table._table import Table
@@ -79,6 +79,33 @@ def _hp_arrow_type(space: SearchSpace, name: str) -> pa.DataType:
     )
 
 
+def _canonical_column(space: SearchSpace, name: str, col: np.ndarray) -> list[Any]:
+    """The column's values validated by the space, in their declared form.
+
+    Arrow would otherwise coerce silently (1.5 -> 1 in an int64 column, True -> 1).
+    """
+    hp = space[name]
+    values = col.tolist()
+    # (type, value) keys: True and 1 are one dict key, (bool, True) and (int, 1) are two.
+    try:
+        canon = dict.fromkeys(zip(map(type, values), values, strict=True))
+    except TypeError:  # unhashable values (lists)
+        raise TableError(
+            f"config column {name!r} must hold one scalar value per row, but holds unhashable "
+            f"values such as {[v for v in values if type(v).__hash__ is None][:1]!r}."
+        ) from None
+    for key in canon:
+        try:
+            canon[key] = hp.validate(key[1])
+        except ConfigError as e:
+            raise TableError(
+                f"config column {name!r} holds {key[1]!r}, which is not in the search space: {e}"
+            ) from None
+    if all(type(c) is t and c == v for (t, v), c in canon.items()):
+        return values
+    return [canon[(type(v), v)] for v in values]
+
+
 def write_table(
     directory: str | Path,
     meta: TableMeta,
@@ -105,22 +132,34 @@ def write_table(
             f"metrics must be exactly {sorted(meta.metrics)}, but got {sorted(metrics)}."
         )
     cols = {k: np.asarray(v) for k, v in configs.items()}
-    n_configs = len(next(iter(cols.values())))
+    n_configs = len(np.atleast_1d(next(iter(cols.values()))))
     n_seeds, n_steps = len(meta.seeds), len(meta.fidelity)
     arrays: dict[str, pa.Array] = {}
     config_id = np.repeat(np.arange(n_configs, dtype=np.int32), n_seeds)
     arrays["config_id"] = pa.array(config_id, type=pa.int32())
     for name, col in cols.items():
-        if len(col) != n_configs:
-            raise TableError(f"config column {name!r} has {len(col)} rows, expected {n_configs}.")
+        if col.ndim != 1 or len(col) != n_configs:
+            raise TableError(
+                f"config column {name!r} must be 1-d with {n_configs} rows, but has shape {col.shape}."
+            )
         typ = _hp_arrow_type(space, name)
-        arrays[name] = pa.array(np.repeat(col, n_seeds).tolist(), type=typ)
+        values = _canonical_column(space, name, col)
+        try:
+            arrays[name] = pa.array(values, type=typ).take(pa.array(config_id))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as e:
+            raise TableError(
+                f"config column {name!r} must hold {typ} values for {space[name]}, but "
+                f"converting {col.dtype} values failed: {e}"
+            ) from None
     arrays["seed"] = pa.array(
         np.tile(np.asarray(meta.seeds, dtype=np.int64), n_configs), type=pa.int64()
     )
     offsets = pa.array(np.arange(0, n_configs * n_seeds * n_steps + 1, n_steps, dtype=np.int32))
     for name in meta.metrics:
-        arr = np.asarray(metrics[name], dtype=np.float32)
+        try:
+            arr = np.asarray(metrics[name], dtype=np.float32)
+        except (TypeError, ValueError) as e:
+            raise TableError(f"metric {name!r} must be an array of floats, but: {e}") from None
         if arr.shape != (n_configs, n_seeds, n_steps):
             raise TableError(
                 f"metric {name!r} must have shape (n_configs, n_seeds, n_steps) = "
@@ -171,7 +210,7 @@ def read_table(directory: str | Path, *, verify_checksum: bool = True) -> Table:
             )
     try:
         tbl = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as e:
+    except (pa.ArrowException, OSError) as e:
         raise TableError(f"{path}: not a readable parquet file ({e}).") from None
     return _to_dense(tbl, meta, source=str(path))
 
@@ -230,13 +269,26 @@ def _to_dense(tbl: pa.Table, meta: TableMeta, *, source: str) -> Table:
             raise TableIntegrityError(
                 f"{source}: column {name!r} must be {want}, but is {col.type}."
             )
-        values = np.asarray(col.to_numpy(zero_copy_only=False))
-        by_seed = values[order].reshape(n_configs, n_seeds)
+        if col.null_count:
+            raise TableIntegrityError(
+                f"{source}: column {name!r} must have a value in every row, but has "
+                f"{col.null_count} nulls."
+            )
+        if pa.types.is_string(want):
+            # Compare small integer codes, and build Python strings for one row per config
+            # only: converting every row's string is most of a load otherwise.
+            enc = col.combine_chunks().dictionary_encode()
+            codes = enc.indices.to_numpy()
+            vocab = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+        else:
+            codes = np.asarray(col.to_numpy(zero_copy_only=False))
+            vocab = None
+        by_seed = codes[order].reshape(n_configs, n_seeds)
         if n_seeds > 1 and not np.all(by_seed == by_seed[:, :1]):
             raise TableIntegrityError(
                 f"{source}: column {name!r} differs between seeds of one config_id."
             )
-        configs[name] = values[first]
+        configs[name] = codes[first] if vocab is None else vocab[codes[first]]
         _check_in_space(space, name, configs[name], source)
     data = np.empty((n_configs, n_seeds, n_steps, len(meta.metrics)), dtype=np.float32)
     for k, name in enumerate(meta.metrics):
@@ -272,7 +324,7 @@ def _check_in_space(space: SearchSpace, name: str, col: np.ndarray, source: str)
         bad = ~np.isin(col, allowed)
     if np.any(bad):
         raise TableIntegrityError(
-            f"{source}: column {name!r} holds {col[bad][0]!r}, outside the space's {hp}."
+            f"{source}: column {name!r} holds {col[bad].tolist()[0]!r}, outside the space's {hp}."
         )
 
 

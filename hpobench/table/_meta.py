@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hpobench._errors import TableError
+from hpobench._errors import HPOBenchError, TableError
 from hpobench.fidelity import Fidelity
 from hpobench.space import SearchSpace
 
@@ -196,7 +196,9 @@ class TableMeta:
                 n_configs=int(d["table"].get("n_configs", 0)),
                 extra=d.get("extra", {}),
             )
-        except (KeyError, TypeError, AttributeError) as e:
+        except HPOBenchError as e:  # a bad space, fidelity, metric or seed list: name the file
+            raise TableError(f"{source}: invalid v1 metadata: {e}") from None
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
             raise TableError(
                 f"{source}: malformed v1 metadata, missing or wrong field {e}."
             ) from None
@@ -208,7 +210,7 @@ class TableMeta:
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise TableError(f"Table metadata file {str(p)!r} does not exist.") from None
-        except OSError as e:
+        except (OSError, UnicodeDecodeError) as e:
             raise TableError(f"Cannot read table metadata {str(p)!r}: {e}.") from None
         try:
             d = json.loads(text)

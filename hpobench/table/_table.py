@@ -93,6 +93,8 @@ class Table:
 
     def seed_index(self, seed: int) -> int:
         try:
+            if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(seed)  # 1.7 or True must not silently mean seed 1
             return self.meta.seeds.index(int(seed))
         except (ValueError, TypeError):
             raise SeedError(
@@ -101,8 +103,18 @@ class Table:
 
     def config(self, config_id: int) -> Config:
         """The configuration stored at row ``config_id`` (Python scalars)."""
-        if not 0 <= int(config_id) < self.n_configs:
+        is_int = isinstance(config_id, (int, np.integer))
+        if (
+            isinstance(config_id, (bool, np.bool_))
+            or not is_int
+            or not 0 <= int(config_id) < self.n_configs
+        ):
             raise TableError(
-                f"{self.meta.id}: config_id must be in [0, {self.n_configs}), got {config_id}."
+                f"{self.meta.id}: config_id must be an int in [0, {self.n_configs}), "
+                f"got {config_id!r}."
             )
-        return {k: v[int(config_id)].item() for k, v in self.configs.items()}
+        # String columns are object arrays of str (no ``.item()``); numeric ones hold numpy scalars.
+        return {
+            k: (x.item() if isinstance(x := v[int(config_id)], np.generic) else x)
+            for k, v in self.configs.items()
+        }

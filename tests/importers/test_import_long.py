@@ -1,0 +1,212 @@
+"""import_long_format: users' own long tables -> v1 tables, and every way such input is wrong."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpobench import (
+    ConfigError,
+    Float,
+    Ordinal,
+    SearchSpace,
+    TableError,
+    TabularBenchmark,
+    read_table,
+)
+from hpobench.importers import import_long_format
+from hpobench.table import MetricSpec
+
+SPACE = SearchSpace([Float("lr", 1e-3, 1.0, log=True), Ordinal("depth", (2, 3))])
+METRICS = {
+    "valid_loss": MetricSpec("valid_loss", "minimize", "valid"),
+    "runtime": MetricSpec("runtime", "minimize", "none"),
+}
+
+
+def long_frame(seed: int = 0) -> pd.DataFrame:
+    """3 configs × 2 seeds × 3 epochs, shuffled rows."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (lr, depth), s in itertools.product([(0.1, 2), (0.01, 3), (0.5, 2)], [0, 1]):
+        t = 0.0
+        for epoch in (1, 2, 3):
+            t += float(rng.uniform(1, 2))
+            rows.append(
+                {
+                    "lr": lr,
+                    "depth": depth,
+                    "seed": s,
+                    "epoch": epoch,
+                    "valid_loss": float(rng.normal()),
+                    "runtime": t,
+                }
+            )
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def run(data: Any, out: Path, **overrides: Any) -> Any:
+    kwargs: dict[str, Any] = {
+        "benchmark_id": "mine/toy-v1",
+        "space": SPACE,
+        "fidelity_column": "epoch",
+        "seed_column": "seed",
+        "metrics": METRICS,
+        "objective": "valid_loss",
+        "tuning_seeds": [0],
+        "test_seeds": [1],
+        "description": "toy",
+        "citation": "me",
+        "licence": "CC0-1.0",
+    }
+    kwargs.update(overrides)
+    return import_long_format(data, out, **kwargs)
+
+
+def test_round_trip_every_value(tmp_path: Path) -> None:
+    df = long_frame()
+    meta = run(df, tmp_path / "t")
+    assert meta.id == "mine/toy-v1" and meta.n_configs == 3 and len(meta.sha256) == 64
+    assert meta.fidelity.values == (1, 2, 3) and meta.seeds == (0, 1)
+    assert meta.reported_metric == "valid_loss"
+    bench = TabularBenchmark.from_directory(tmp_path / "t")
+    for r in df.itertuples():
+        res = bench.query({"lr": r.lr, "depth": r.depth}, fidelity=r.epoch, seed=r.seed)
+        assert res.metrics["valid_loss"] == np.float32(r.valid_loss)
+        assert res.cost == np.float32(r.runtime)
+
+
+def test_csv_and_parquet_paths_give_the_same_table(tmp_path: Path) -> None:
+    df = long_frame()
+    df.to_csv(tmp_path / "runs.csv", index=False)
+    df.to_parquet(tmp_path / "runs.parquet")
+    a = run(tmp_path / "runs.csv", tmp_path / "a")
+    run(str(tmp_path / "runs.parquet"), tmp_path / "b")
+    np.testing.assert_array_equal(read_table(tmp_path / "a").data, read_table(tmp_path / "b").data)
+    assert a.dataset["source"].endswith("runs.csv")
+    assert run(df, tmp_path / "c").sha256 == run(df, tmp_path / "d").sha256  # deterministic
+
+
+def test_docstring_example(tmp_path: Path) -> None:
+    df = pd.DataFrame(
+        {
+            "lr": [0.1, 0.1, 0.01, 0.01],
+            "depth": [2, 2, 3, 3],
+            "seed": [0, 0, 0, 0],
+            "epoch": [1, 2, 1, 2],
+            "valid_loss": [0.9, 0.7, 0.8, 0.5],
+            "runtime": [1.0, 2.0, 1.5, 3.0],
+        }
+    )
+    meta = import_long_format(
+        df,
+        tmp_path / "mine" / "toy",
+        benchmark_id="mine/toy-v1",
+        space=SPACE,
+        fidelity_column="epoch",
+        seed_column="seed",
+        metrics=METRICS,
+        objective="valid_loss",
+        tuning_seeds=[0],
+        test_seeds=[],
+    )
+    assert meta.n_configs == 2
+    bench = TabularBenchmark.from_directory(tmp_path / "mine" / "toy")
+    assert bench.query({"lr": 0.01, "depth": 3}, fidelity=2, seed=0).metrics[
+        "valid_loss"
+    ] == np.float32(0.5)
+
+
+def test_missing_input_file(tmp_path: Path) -> None:
+    with pytest.raises(TableError, match=r"Long-format input '.*nope.csv' does not exist"):
+        run(tmp_path / "nope.csv", tmp_path / "t")
+
+
+@pytest.mark.parametrize("data", [None, 3, [{"lr": 0.1}], {"lr": [0.1]}])
+def test_wrong_input_type(tmp_path: Path, data: Any) -> None:
+    with pytest.raises(
+        TableError, match=r"data must be a DataFrame or a .csv/.parquet path, but got"
+    ):
+        run(data, tmp_path / "t")
+
+
+def test_missing_columns(tmp_path: Path) -> None:
+    df = long_frame().drop(columns=["runtime", "depth"])
+    with pytest.raises(
+        TableError,
+        match=r"<DataFrame>: the long table must have columns \['lr', 'depth', 'seed', 'epoch', 'valid_loss', 'runtime'\], but \['depth', 'runtime'\] are missing",
+    ):
+        run(df, tmp_path / "t")
+
+
+def test_missing_step_names_the_gap(tmp_path: Path) -> None:
+    df = long_frame()
+    df = df[~((df.lr == 0.01) & (df.seed == 1) & (df.epoch == 2))]
+    with pytest.raises(
+        TableError,
+        match=r"every configuration needs every seed at every epoch; missing e.g. config \{'lr': 0.01, 'depth': 3\}, seed 1, epoch=2",
+    ):
+        run(df, tmp_path / "t")
+
+
+def test_missing_seed_names_the_gap(tmp_path: Path) -> None:
+    df = long_frame()
+    df = df[~((df.lr == 0.5) & (df.seed == 0))]
+    with pytest.raises(
+        TableError, match=r"missing e.g. config \{'lr': 0.5, 'depth': 2\}, seed 0, epoch=1"
+    ):
+        run(df, tmp_path / "t")
+
+
+def test_duplicate_rows(tmp_path: Path) -> None:
+    df = long_frame()
+    df = pd.concat([df, df.iloc[:1]], ignore_index=True)
+    with pytest.raises(
+        TableError, match=r"some \(configuration, seed, epoch\) appears more than once"
+    ):
+        run(df, tmp_path / "t")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "match"),
+    [
+        ("lr", 5.0, r"lr must lie in \[0.001, 1.0\], but got 5.0"),
+        ("lr", np.nan, r"lr must lie in \[0.001, 1.0\], but got nan"),
+        ("depth", 4, r"depth must be one of \[2, 3\], but got 4\. Nearest valid value: 3\."),
+    ],
+)
+def test_configs_outside_the_space(tmp_path: Path, column: str, value: Any, match: str) -> None:
+    df = long_frame()
+    df.loc[0, column] = value
+    with pytest.raises(ConfigError, match=match):
+        run(df, tmp_path / "t")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"objective": "acc"}, r"metric 'acc' is named in meta but not among"),
+        ({"tuning_seeds": [0], "test_seeds": [0]}, r"tuning and test seeds must be disjoint"),
+        ({"tuning_seeds": [5]}, r"must be subsets of \[0, 1\], got tuning=\[5\]"),
+        ({"benchmark_id": "toy"}, r"A benchmark id must look like 'family/task-vN'"),
+    ],
+)
+def test_bad_meta_arguments(tmp_path: Path, overrides: dict[str, Any], match: str) -> None:
+    with pytest.raises(TableError, match=match):
+        run(long_frame(), tmp_path / "t", **overrides)
+
+
+@pytest.mark.parametrize("seeds", [[0.5], ["a"], [np.nan]])
+def test_non_integer_seeds(tmp_path: Path, seeds: list[Any]) -> None:
+    df = long_frame()
+    df["seed"] = df["seed"].astype(object)
+    df.loc[0, "seed"] = seeds[0]
+    with pytest.raises(TableError, match=r"column 'seed' must hold integer seeds, but holds"):
+        run(df, tmp_path / "t")
+    df["seed"] = long_frame()["seed"].astype(float)  # 0.0 and 1.0 are fine
+    assert run(df, tmp_path / "ok").seeds == (0, 1)
