@@ -1,0 +1,65 @@
+"""The harness: the optimizer contract, versioned protocols, the simulator, trajectories and
+suite execution.
+
+Write an optimizer (any object with ``ask``/``tell``) and a factory ``(problem, seed) ->
+optimizer``; check it with :func:`check_optimizer`; run it with :func:`run_study` (one task, one
+repetition) or :func:`run_suite` / ``hpobench run`` (a whole protocol). See docs/harness.md.
+
+>>> import numpy as np
+>>> from hpobench.harness import Suggestion, run_study
+>>> class RandomSearch:
+...     def __init__(self, problem, seed):
+...         self.space, self.rng = problem.space, np.random.default_rng(seed)
+...     def ask(self):
+...         return Suggestion(self.space.sample(self.rng))
+...     def tell(self, suggestion, evaluation):
+...         pass
+>>> traj = run_study("fcnet/protein-v1", RandomSearch, "sf-serial-v1", repetition=0)
+>>> traj.meta.status.value, traj.meta.n_evaluations > 50
+('completed', True)
+"""
+
+from hpobench.harness._check import check_optimizer, optimizer_checks
+from hpobench.harness._contract import Evaluation, Optimizer, OptimizerFactory, Problem, Suggestion
+from hpobench.harness._execute import RunSummary, run_suite, trajectory_path
+from hpobench.harness._loading import load_optimizer
+from hpobench.harness._protocol import (
+    Protocol,
+    Suite,
+    get_protocol,
+    get_suite,
+    list_protocols,
+    list_suites,
+    register_protocol,
+    resolve_suite,
+)
+from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, run_study
+from hpobench.harness._trajectory import RunStatus, Trajectory, TrajectoryError, TrajectoryMeta
+
+__all__ = [
+    "DEFAULT_CALL_TIMEOUT",
+    "Evaluation",
+    "Optimizer",
+    "OptimizerFactory",
+    "Problem",
+    "Protocol",
+    "RunStatus",
+    "RunSummary",
+    "Suggestion",
+    "Suite",
+    "Trajectory",
+    "TrajectoryError",
+    "TrajectoryMeta",
+    "check_optimizer",
+    "get_protocol",
+    "get_suite",
+    "list_protocols",
+    "list_suites",
+    "load_optimizer",
+    "optimizer_checks",
+    "register_protocol",
+    "resolve_suite",
+    "run_study",
+    "run_suite",
+    "trajectory_path",
+]

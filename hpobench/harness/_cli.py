@@ -1,0 +1,145 @@
+"""``hpobench run``: run an optimizer on a suite under a protocol (wired in by hpobench.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import Counter
+from typing import Any
+
+from hpobench._errors import ProtocolError
+
+__all__ = ["register_cli"]
+
+_DESCRIPTION = """\
+Run an optimizer on every task of a suite, for every repetition of a protocol, in simulated time.
+One trajectory file per (task, repetition) is written to
+OUT/<protocol>/<family>/<task-vN>/rep-<r>.parquet. Rerunning the same command skips finished
+runs and redoes interrupted ones, so it is safe to stop and restart.
+
+Your optimizer is a factory make_optimizer(problem, seed) returning an object with
+ask() -> Suggestion | None and tell(suggestion, evaluation); see docs/harness.md and
+`python -c "from hpobench.harness import check_optimizer"` to test it first."""
+
+
+def _epilog() -> str:
+    from hpobench.harness._protocol import get_protocol, get_suite, list_protocols, list_suites
+
+    lines = ["protocols:"]
+    for name in list_protocols():
+        p = get_protocol(name)
+        lines.append(
+            f"  {name:<14} {p.n_workers} worker(s), suite {p.suite.name!r}, {p.n_repetitions} reps"
+        )
+    lines.append("suites (or give ids / patterns like 'fcnet/*', comma-separated):")
+    for name in list_suites():
+        lines.append(f"  {name:<16} {', '.join(get_suite(name).patterns)}")
+    lines += [
+        "examples:",
+        "  hpobench run --optimizer baselines/random_search.py --suite fcnet "
+        "--protocol sf-serial-v1 --out runs/rs",
+        "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v1 "
+        "--out runs/mine --workers-pool 8",
+        "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v1 --out runs/x "
+        "--ray auto",
+    ]
+    return "\n".join(lines)
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add the ``run`` subcommand to ``hpobench``'s subparsers."""
+    p = subparsers.add_parser(
+        "run",
+        help="run an optimizer on a suite under a versioned protocol",
+        description=_DESCRIPTION,
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--optimizer",
+        required=True,
+        metavar="SPEC",
+        help="'path/to/file.py[:factory]' or 'package.module:factory' (factory defaults to "
+        "make_optimizer)",
+    )
+    p.add_argument(
+        "--protocol", required=True, help="protocol name, e.g. sf-serial-v1 (listed below)"
+    )
+    p.add_argument(
+        "--suite",
+        help="suite name, benchmark id(s) or pattern(s), comma-separated (default: the protocol's suite)",
+    )
+    p.add_argument("--out", required=True, help="output directory (one per optimizer and protocol)")
+    p.add_argument(
+        "--repetitions",
+        type=int,
+        metavar="R",
+        help="run repetitions 0..R-1 (default: the protocol's count)",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers-pool",
+        type=int,
+        metavar="N",
+        help="run N studies at once in local processes (default: one after another)",
+    )
+    where.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run studies as Ray tasks: on the running/local Ray, or on the cluster at ADDRESS "
+        "('auto' or 'ray://host:10001'); needs pip install 'hpobench[ray]'",
+    )
+    p.add_argument(
+        "--call-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="wall-clock limit per ask/tell call; a slower call ends that run as failed "
+        "(default 60; 0 = no limit)",
+    )
+    p.add_argument("--retry-failed", action="store_true", help="redo runs that ended as failed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from hpobench.harness._execute import run_suite
+
+    if args.workers_pool is not None and args.workers_pool < 1:
+        raise ProtocolError(f"--workers-pool must be >= 1, but got {args.workers_pool}.")
+    if args.call_timeout < 0 or not math.isfinite(args.call_timeout):
+        raise ProtocolError(
+            f"--call-timeout must be >= 0 seconds (0 = no limit), but got {args.call_timeout}."
+        )
+    executor, n_proc, address = "serial", None, None
+    if args.workers_pool is not None:
+        executor, n_proc = "pool", args.workers_pool
+    elif args.ray is not None:
+        executor, address = "ray", (args.ray or None)
+    results = run_suite(
+        args.optimizer,
+        args.protocol,
+        out=args.out,
+        suite=args.suite,
+        repetitions=args.repetitions,
+        executor=executor,
+        n_processes=n_proc,
+        ray_address=address,
+        call_timeout=args.call_timeout or None,
+        retry_failed=args.retry_failed,
+        progress=not args.no_progress,
+    )
+    outcomes = Counter(r.outcome for r in results)
+    statuses = Counter(r.status for r in results if r.outcome != "error")
+    print(
+        f"{len(results)} runs: {outcomes['ran']} ran, {outcomes['skipped']} skipped, "
+        f"{outcomes['error']} errors; status: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+    )
+    for r in results:
+        if r.outcome == "error" or r.status == "failed":
+            print(f"  {r.benchmark_id} rep {r.repetition}: {r.outcome} {r.status}: {r.reason}")
+    print(f"trajectories under {args.out}")
+    return 1 if outcomes["error"] else 0

@@ -1,0 +1,131 @@
+"""Loading an optimizer factory from a ``"file.py:attr"`` or ``"package.module:attr"`` spec.
+
+A file spec is read once by the caller and its *source text* travels with each job, so process-
+pool and Ray workers (even on other machines) build the same module; the file's directory is put
+on ``sys.path`` where it exists so that sibling imports work locally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hpobench._errors import OptimizerError, did_you_mean
+from hpobench.harness._contract import OptimizerFactory
+from hpobench.harness._simulator import check_factory
+
+__all__ = ["OptimizerRef", "load_optimizer"]
+
+DEFAULT_ATTR = "make_optimizer"
+
+
+@dataclass(frozen=True)
+class OptimizerRef:
+    """A picklable reference to a factory: a module path, or a file's path and source text."""
+
+    spec: str
+    attr: str
+    module: str | None = None
+    path: str | None = None
+    source: str | None = None
+
+    def load(self) -> OptimizerFactory:
+        if self.module is not None:
+            try:
+                mod = importlib.import_module(self.module)
+            except ImportError as e:
+                raise OptimizerError(
+                    f"--optimizer {self.spec!r}: the module {self.module!r} must be importable, but "
+                    f"importing it failed: {e}. For a file, write 'path/to/file.py:{self.attr}'."
+                ) from None
+        else:
+            assert self.path is not None and self.source is not None
+            mod = _module_from_source(self.path, self.source)
+        return _get_factory(mod, self.attr, self.spec)
+
+
+def _module_from_source(path: str, source: str) -> types.ModuleType:
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    stem = Path(path).stem
+    name = f"_hpobench_optimizer_{stem}_{digest}".replace("-", "_")
+    if name in sys.modules:
+        return sys.modules[name]
+    parent = str(Path(path).parent)
+    if Path(parent).is_dir() and parent not in sys.path:
+        sys.path.insert(0, parent)
+    mod = types.ModuleType(name)
+    mod.__file__ = path
+    mod.__dict__["__hpobench_display_name__"] = stem
+    mod.__dict__["__hpobench_source__"] = source
+    sys.modules[name] = mod
+    try:
+        code = compile(source, path, "exec")
+        exec(code, mod.__dict__)
+    except Exception as e:
+        del sys.modules[name]
+        raise OptimizerError(
+            f"--optimizer file {path!r} failed to load: {type(e).__name__}: {e}"
+        ) from e
+    return mod
+
+
+def _get_factory(mod: types.ModuleType, attr: str, spec: str) -> OptimizerFactory:
+    obj: Any = mod
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            public = [n for n in vars(mod) if not n.startswith("_") and callable(getattr(mod, n))]
+            raise OptimizerError(
+                f"--optimizer {spec!r}: the module must define {attr!r}, but it does not."
+                + did_you_mean(attr, public)
+                + (f" Callables it defines: {sorted(public)}." if public else "")
+            )
+        obj = getattr(obj, part)
+    check_factory(obj, name=f"--optimizer {spec!r}")
+    factory: OptimizerFactory = obj
+    return factory
+
+
+def resolve_optimizer(spec: str) -> OptimizerRef:
+    """Parse and check a spec; files are read now (their text travels with the jobs)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise OptimizerError(
+            f"--optimizer must be 'file.py:factory' or 'package.module:factory', but got {spec!r}."
+        )
+    target, _, attr = spec.strip().rpartition(":") if ":" in spec else (spec.strip(), "", "")
+    attr = attr or DEFAULT_ATTR
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        p = Path(target).expanduser()
+        if not p.is_file():
+            raise OptimizerError(
+                f"--optimizer {spec!r}: the file {str(p)!r} must exist, but it does not"
+                f" (working directory: {Path.cwd()})."
+            )
+        try:
+            source = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise OptimizerError(f"--optimizer {spec!r}: cannot read {str(p)!r}: {e}.") from None
+        ref = OptimizerRef(spec=spec, attr=attr, path=str(p.resolve()), source=source)
+    else:
+        if not all(part.isidentifier() for part in target.split(".")):
+            raise OptimizerError(
+                f"--optimizer {spec!r}: must be 'file.py:factory' or 'package.module:factory', but "
+                f"{target!r} is neither a .py file nor a dotted module name."
+            )
+        ref = OptimizerRef(spec=spec, attr=attr, module=target)
+    ref.load()  # fail fast: missing attribute, wrong signature
+    return ref
+
+
+def load_optimizer(spec: str) -> OptimizerFactory:
+    """The factory named by ``"path/to/file.py:attr"`` or ``"package.module:attr"``.
+
+    ``attr`` defaults to ``make_optimizer``. Raises ``OptimizerError`` saying what was expected:
+    a missing file or module, a missing attribute (with suggestions), or a factory whose
+    signature does not accept ``(problem, seed)``.
+    """
+    return resolve_optimizer(spec).load()
