@@ -21,6 +21,7 @@ __all__ = [
     "SeedError",
     "TableError",
     "TableIntegrityError",
+    "TrajectoryError",
     "did_you_mean",
 ]
 
@@ -62,6 +63,10 @@ class ProtocolError(HPOBenchError, ValueError):
 
 class OptimizerError(HPOBenchError, RuntimeError):
     """A user optimizer broke its contract (bad suggestion, exception, timeout)."""
+
+
+class TrajectoryError(HPOBenchError, ValueError):
+    """A trajectory file is unreadable, corrupted, or not of this format version."""
 
 
 class DatasetUnavailableError(HPOBenchError, RuntimeError):

@@ -51,7 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hpobench._errors import HPOBenchError, ProtocolError
+from hpobench._errors import HPOBenchError, ProtocolError, TrajectoryError
 from hpobench.harness._protocol import Protocol
 
 __all__ = [
@@ -88,10 +88,6 @@ EVENT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
 )
 WALL_COLUMNS: tuple[str, ...] = ("ask_wall_s", "tell_wall_s")
 CONFIG_PREFIX = "config."
-
-
-class TrajectoryError(HPOBenchError, ValueError):
-    """A trajectory file is unreadable, corrupted, or not of this format version."""
 
 
 class RunStatus(str, enum.Enum):
