@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hpobench._atomic import write_atomic
 from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, OptimizerError, ProtocolError
 from hpobench.benchmark import Benchmark
 from hpobench.harness._contract import OptimizerFactory
@@ -31,7 +32,7 @@ from hpobench.harness._loading import OptimizerRef, resolve_optimizer
 from hpobench.harness._protocol import Protocol, Suite, get_protocol, resolve_suite
 from hpobench.harness._provenance import optimizer_identity
 from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, check_factory, run_study
-from hpobench.harness._trajectory import RunStatus, TrajectoryError, read_meta, write_atomic
+from hpobench.harness._trajectory import RunStatus, TrajectoryError, read_meta
 from hpobench.registry import BenchmarkSpec, make, register, spec
 
 __all__ = ["EXECUTORS", "RunSummary", "execute_job", "run_suite", "trajectory_path"]

@@ -39,8 +39,6 @@ import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -51,6 +49,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hpobench._atomic import write_atomic
 from hpobench._errors import HPOBenchError, ProtocolError, TrajectoryError
 from hpobench.harness._protocol import Protocol
 
@@ -407,18 +406,3 @@ def read_meta(path: str | Path) -> TrajectoryMeta:
         raise TrajectoryError(
             f"{path}: not a readable trajectory ({type(e).__name__}: {e})."
         ) from None
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hpobench._atomic import write_atomic
 from hpobench._errors import ConfigError, TableError, TableIntegrityError
 from hpobench.space import Float, Int, Ordinal, SearchSpace
 from hpobench.table._meta import TableMeta
@@ -42,20 +41,6 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _hp_arrow_type(space: SearchSpace, name: str) -> pa.DataType:
@@ -186,9 +171,9 @@ def write_table(
     )
     payload = sink.getvalue().to_pybytes()
     digest = hashlib.sha256(payload).hexdigest()
-    _atomic_write_bytes(directory / TABLE_FILE, payload)
+    write_atomic(directory / TABLE_FILE, payload)
     final = replace(meta, sha256=digest, n_configs=n_configs)
-    _atomic_write_bytes(directory / META_FILE, final.to_json().encode("utf-8"))
+    write_atomic(directory / META_FILE, final.to_json().encode("utf-8"))
     return final
 
 
