@@ -43,8 +43,17 @@ def sample_configs(
     ``random``: drawn uniformly from the whole grid (many shapes, few configurations per shape:
     the hardest case for batching). ``shard``: ``n`` consecutive configurations of the grid in
     product order (widths vary slowest) from a random offset, as one shard of a full-grid
-    generation job sees them (few shapes, many configurations per shape).
+    generation job sees them (few shapes, many configurations per shape). ``cpu-subgrid``: drawn
+    uniformly from the sub-grid of the shipped ``fcnet-grid`` CPU tables (the family's ``cpu``
+    variant: widths {16, 64}, batch sizes {32, 64}), i.e. the workload those tables really were.
     """
+    if sampling == "cpu-subgrid":
+        from hpobench.generate import get_family
+
+        space = get_family("fcnet-grid").variant("cpu").space
+        sub = list(space.grid())
+        picks = rng.choice(len(sub), size=min(n, len(sub)), replace=False)
+        return [{k: sub[int(i)][k] for k in GRID} for i in picks]
     grid = list(itertools.product(*GRID.values()))
     if sampling == "shard":
         start = int(rng.integers(0, len(grid) - n + 1))
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    parser.add_argument("--sampling", choices=("random", "shard"), default="random")
+    parser.add_argument("--sampling", choices=("random", "shard", "cpu-subgrid"), default="random")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
