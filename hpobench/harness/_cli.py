@@ -141,5 +141,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for r in results:
         if r.outcome == "error" or r.status == "failed":
             print(f"  {r.benchmark_id} rep {r.repetition}: {r.outcome} {r.status}: {r.reason}")
-    print(f"trajectories under {args.out}")
+    from hpobench.harness._summary import format_summary, summarize
+
+    table = format_summary(summarize(results))
+    if table:
+        print("\nincumbent scored on the test seeds at full fidelity, over repetitions:")
+        print(table)
+    print(f"\ntrajectories under {args.out}")
     return 1 if outcomes["error"] else 0
