@@ -6,13 +6,18 @@ use ``isolated_registry`` (``HPOBENCH_DATA`` via monkeypatch, caches cleared bef
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import hypothesis
+import hypothesis.configuration
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,6 +27,14 @@ from hpobench import registry
 from hpobench.fidelity import Fidelity
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
 from hpobench.table import MetricSpec, TableMeta, write_table
+
+# Tests write only under temporary folders: hypothesis keeps no example database and puts its
+# caches (.hypothesis/constants) in a temp folder, never in the checkout.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="hpobench-hypothesis-")
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
+hypothesis.configuration.set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+hypothesis.settings.register_profile("hpobench", database=None)
+hypothesis.settings.load_profile("hpobench")
 
 # A discrete space that exercises every lookup hazard: float ordinal values (0.1 is inexact),
 # an Int range holding 1 (True == 1), strings, and a bool categorical (1 == True).
