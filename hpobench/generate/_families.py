@@ -265,6 +265,10 @@ _CLASSIFICATION_DATASETS = (
     "wa_churn",
 )
 
+_NEURAL_SEEDS = (
+    "a training seed fixes the initial weights, the per-epoch data order and the dropout "
+    "masks (hpobench.generate._models.seed_streams)"
+)
 _NEURAL_RUNTIME = (
     "Cumulative seconds of training (forward, backward and optimizer steps; evaluation "
     "excluded) at the end of each epoch, on the device recorded in generation.devices. "
@@ -388,10 +392,7 @@ FCNET_GRID = Family(
     config_seed=0,
     train=_train_neural,
     runtime_description=_NEURAL_RUNTIME,
-    seed_description=(
-        "a training seed fixes the initial weights, the per-epoch data order and the dropout "
-        "masks (hpobench.generate._models.seed_streams)"
-    ),
+    seed_description=_NEURAL_SEEDS,
     neural=True,
 )
 
@@ -438,10 +439,7 @@ LCBENCH = Family(
     config_seed=0,
     train=_train_neural,
     runtime_description=_NEURAL_RUNTIME,
-    seed_description=(
-        "a training seed fixes the initial weights, the per-epoch data order and the dropout "
-        "masks (hpobench.generate._models.seed_streams)"
-    ),
+    seed_description=_NEURAL_SEEDS,
     neural=True,
 )
 
