@@ -1,0 +1,158 @@
+"""Every registered baseline: the conformance kit, byte-for-byte determinism, bad input refused
+at construction (a table of entry point, input, error class and words of the message)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from baselines import BaselineError, get_baseline, list_baselines
+from hpobench import Fidelity, Float, Ordinal, SearchSpace
+from hpobench.harness import Problem, RunStatus, optimizer_checks, run_study
+from hpobench.harness._check import _grid_benchmark, _mixed_benchmark, _protocol
+
+
+def _available(name: str) -> bool:
+    extra = get_baseline(name).extra
+    if extra is None:
+        return True
+    try:
+        __import__(extra)
+    except ImportError:
+        return False
+    return True
+
+
+def _skip_unavailable(name: str) -> None:
+    if not _available(name):
+        pytest.skip(f"{name} needs the {get_baseline(name).extra!r} extra, which is not installed")
+
+
+NAMES = list_baselines()
+SLOW = {"optuna-gp"}  # a GP fit per trial: seconds per check
+CASES = [
+    pytest.param(
+        name, check, marks=[pytest.mark.slow] if name in SLOW else [], id=f"{name}-{check}"
+    )
+    for name in NAMES
+    for check in (
+        "signature",
+        "single_fidelity_serial",
+        "multi_fidelity_async_resume",
+        "multi_fidelity_no_resume",
+        "deterministic",
+    )
+]
+
+
+@pytest.mark.parametrize(("name", "check_name"), CASES)
+def test_check_optimizer(name: str, check_name: str) -> None:
+    _skip_unavailable(name)
+    spec = get_baseline(name)
+    checks = dict(optimizer_checks(spec.load()))
+    if check_name == "single_fidelity_serial" and spec.multi_fidelity:
+        # a multi-fidelity method refuses a single-fidelity task at construction (tested below)
+        traj = run_study(_grid_benchmark(), spec.load(),
+                         _protocol("t-sf-v1", workers=1, resume=False, base=5.0, cap=1.0), 0)  # fmt: skip
+        assert traj.meta.status is RunStatus.FAILED
+        assert "BaselineError" in traj.meta.stop_reason
+        assert "multi-fidelity method" in traj.meta.stop_reason
+        return
+    checks[check_name]()
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else []) for n in NAMES]
+)
+def test_short_run_is_byte_for_byte_deterministic(name: str) -> None:
+    _skip_unavailable(name)
+    factory = get_baseline(name).load()
+    protocol = _protocol("t-det-v1", workers=2, resume=True, base=10.0, cap=20.0)
+    a = run_study(_mixed_benchmark(), factory, protocol, 3)
+    b = run_study(_mixed_benchmark(), factory, protocol, 3)
+    assert a.meta.status is RunStatus.COMPLETED, a.meta.stop_reason
+    assert a.meta.n_evaluations >= 8
+    assert a.to_bytes(include_timing=False) == b.to_bytes(include_timing=False)
+
+
+def test_registry_defaults_are_the_signature_defaults() -> None:
+    for name in NAMES:
+        spec = get_baseline(name)
+        assert dict(spec.defaults) == spec.signature_defaults(), name
+
+
+# -- bad input ----------------------------------------------------------------------------------
+def _problem(*, fidelities: tuple[int, ...] = (1, 3, 9, 27), space: Any = None) -> Problem:
+    return Problem(
+        space=space
+        if space is not None
+        else SearchSpace([Float("lr", 1e-4, 1.0, log=True), Ordinal("width", (8, 16, 32))]),
+        fidelity=Fidelity("epoch", fidelities),
+        objective="valid_loss",
+        direction="minimize",
+        n_workers=1,
+        time_budget=100.0,
+        max_evaluations=100,
+        allow_resume=True,
+    )
+
+
+class _ConditionalSpace(SearchSpace):
+    """A space with conditions (hpobench has none yet; a future or user space might)."""
+
+    conditions = ("width is active only if lr > 0.1",)
+
+
+class _UnknownType:
+    name = "mystery"
+
+
+def _space_with_unknown_type() -> SearchSpace:
+    space = SearchSpace([Float("lr", 1e-4, 1.0)])
+    object.__setattr__(space, "_hps", (*space.hyperparameters, _UnknownType()))
+    return space
+
+
+_COMMON_BAD: list[tuple[str, dict[str, Any], str]] = [
+    ("space", {}, "must have no conditions"),
+    ("unknown-type", {}, "must be Float, Int, Ordinal or Categorical"),
+    ("not-a-space", {}, "must be a hpobench.SearchSpace"),
+]
+
+# (baseline, settings, words the message must contain); every one is a BaselineError
+BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
+    ("random-search", {"chunk": 0}, "1 <= chunk"),
+    ("asha", {"eta": 1.0}, "1.0 < eta"),
+    ("asha", {"eta": float("nan")}, "1.0 < eta"),
+    ("async-hyperband", {"eta": "3"}, "1.0 < eta"),
+    ("regularized-evolution", {"sample_size": 30}, "sample_size <= population_size"),
+    ("regularized-evolution", {"population_size": 0}, "1 <= population_size"),
+]
+
+
+@pytest.mark.parametrize(("name", "settings", "words"), BAD_SETTINGS)
+def test_bad_settings_fail_at_construction(name: str, settings: dict[str, Any], words: str) -> None:
+    _skip_unavailable(name)
+    with pytest.raises(BaselineError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        get_baseline(name).load()(_problem(), 0, **settings)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("what", "words"), [(w, m) for w, _, m in _COMMON_BAD])
+def test_spaces_it_cannot_handle_fail_at_construction(name: str, what: str, words: str) -> None:
+    _skip_unavailable(name)
+    space: Any = {
+        "space": _ConditionalSpace([Float("lr", 1e-4, 1.0)]),
+        "unknown-type": _space_with_unknown_type(),
+        "not-a-space": {"lr": (0.0, 1.0)},
+    }[what]
+    with pytest.raises(BaselineError, match=words):
+        get_baseline(name).load()(_problem(space=space), 0)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if get_baseline(n).multi_fidelity])
+def test_multi_fidelity_methods_refuse_a_single_fidelity(name: str) -> None:
+    _skip_unavailable(name)
+    with pytest.raises(BaselineError, match=r"is a multi-fidelity method.*at least 2 fidelity"):
+        get_baseline(name).load()(_problem(fidelities=(27,)), 0)
