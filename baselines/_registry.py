@@ -139,6 +139,22 @@ _SPECS: tuple[BaselineSpec, ...] = (
         multi_fidelity=False,
     ),
     BaselineSpec(
+        name="successive-halving",
+        entry_point="baselines.successive_halving:make_optimizer",
+        description="synchronous successive halving: Hyperband's most exploratory bracket, repeated",
+        defaults=_HB_DEFAULTS,
+        references=(_SH,),
+        multi_fidelity=True,
+    ),
+    BaselineSpec(
+        name="hyperband",
+        entry_point="baselines.hyperband:make_optimizer",
+        description="synchronous Hyperband exactly as Li et al. (2018), rungs mapped onto the grid",
+        defaults=_HB_DEFAULTS,
+        references=(_HB,),
+        multi_fidelity=True,
+    ),
+    BaselineSpec(
         name="asha",
         entry_point="baselines.asha:make_optimizer",
         description="asynchronous successive halving, promotions resume trials",
