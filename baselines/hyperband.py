@@ -33,6 +33,7 @@ Diverged runs (NaN) rank last; ties keep the order in which results arrived.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,7 +173,7 @@ class SynchronousHyperband:
         self.rung_fidelities: list[tuple[int | float, ...]] = []
         for b in schedule:
             mapped = tuple(map_to_grid(r, values) for r in b.budgets)
-            if any(x >= y for x, y in zip(mapped, mapped[1:], strict=False)):
+            if any(x >= y for x, y in itertools.pairwise(mapped)):
                 raise BaselineError(
                     f"{m}: the rungs of bracket s={b.s} must map to distinct fidelity values, but "
                     f"r_i={[round(r, 4) for r in b.budgets]} map to {list(mapped)} on the grid "

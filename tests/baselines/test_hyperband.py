@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -56,7 +57,7 @@ def _counted(traj: Trajectory) -> dict[tuple[int, int], list[tuple[int, set[floa
     for row, d in enumerate(info):
         rungs[(d["iteration"], d["bracket"], d["rung"])].append(row)
     out: dict[tuple[int, int], list[tuple[int, set[float], int]]] = defaultdict(list)
-    for (it, s, i), rows in sorted(rungs.items(), key=lambda kv: (kv[0][0], -kv[0][1], kv[0][2])):
+    for (it, s, _i), rows in sorted(rungs.items(), key=lambda kv: (kv[0][0], -kv[0][1], kv[0][2])):
         sub = e.iloc[rows]
         out[(it, s)].append(
             (len(rows), set(sub["fidelity"]), int(sub["resumed_from"].notna().sum()))
@@ -80,7 +81,7 @@ def test_schedule_counted_from_a_trajectory_is_the_papers(n_steps: int, eta: int
             rungs = counted[(it, s)]
             assert [n for n, _, _ in rungs] == sizes, (it, s)
             assert [f for _, f, _ in rungs] == [{float(map_to_grid(r, values))} for r in budgets]
-            assert [k for _, _, k in rungs] == [0] + sizes[1:]  # every promotion resumes its trial
+            assert [k for _, _, k in rungs] == [0, *sizes[1:]]  # every promotion resumes its trial
     # the mapping is the nearest grid value on a log scale; the last rung is always R
     assert all(counted[(0, s)][-1][1] == {float(n_steps)} for s, _, _ in paper)
 
@@ -92,7 +93,7 @@ def test_rungs_are_synchronous_and_promote_the_best() -> None:
     keys = [(d["iteration"], d["bracket"], d["rung"]) for d in e["info"]]
     e = e.assign(key=keys)
     groups = list(dict.fromkeys(keys))
-    for a, b in zip(groups, groups[1:], strict=False):
+    for a, b in itertools.pairwise(groups):
         ea, eb = e[e["key"] == a], e[e["key"] == b]
         assert eb["start_time"].min() >= ea["time"].max()  # the next rung waits for the whole rung
         if a[:2] == b[:2] and b != groups[-1]:  # a whole promotion: the best floor(n/eta) go on
