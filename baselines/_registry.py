@@ -155,6 +155,22 @@ _SPECS: tuple[BaselineSpec, ...] = (
         multi_fidelity=True,
     ),
     BaselineSpec(
+        name="bohb",
+        entry_point="baselines.bohb:make_optimizer",
+        description="Hyperband whose brackets start from a TPE-style KDE model per fidelity",
+        defaults={
+            **_HB_DEFAULTS,
+            "random_fraction": 1 / 3,
+            "bandwidth_factor": 3.0,
+            "top_n_percent": 15,
+            "num_samples": 64,
+            "min_bandwidth": 1e-3,
+            "min_points_in_model": None,
+        },
+        references=(_BOHB,),
+        multi_fidelity=True,
+    ),
+    BaselineSpec(
         name="asha",
         entry_point="baselines.asha:make_optimizer",
         description="asynchronous successive halving, promotions resume trials",
