@@ -171,6 +171,14 @@ _SPECS: tuple[BaselineSpec, ...] = (
         multi_fidelity=True,
     ),
     BaselineSpec(
+        name="dehb",
+        entry_point="baselines.dehb:make_optimizer",
+        description="Hyperband whose rungs are filled by differential evolution per fidelity",
+        defaults={**_HB_DEFAULTS, "mutation_factor": 0.5, "crossover_prob": 0.5},
+        references=(_DEHB,),
+        multi_fidelity=True,
+    ),
+    BaselineSpec(
         name="asha",
         entry_point="baselines.asha:make_optimizer",
         description="asynchronous successive halving, promotions resume trials",

@@ -55,3 +55,53 @@ def test_bohb_needs_enough_points_and_keeps_a_random_fraction() -> None:
     proposals = [rs._one() for _ in range(200)]
     dist = np.mean([np.hypot(c["x"] - 0.2, c["y"] - 0.7) for c in proposals])  # type: ignore[operator]
     assert dist > 0.3
+
+
+def test_dehb_promotes_in_the_first_iteration_then_evolves() -> None:
+    import json
+
+    from baselines.dehb import make_optimizer
+    from hpobench.harness import run_study
+    from hpobench.harness._check import _mixed_benchmark, _protocol
+
+    opts = []
+
+    def factory(problem: Problem, seed: int) -> object:
+        opts.append(make_optimizer(problem, seed))
+        return opts[-1]
+
+    traj = run_study(_mixed_benchmark(), factory,
+                     _protocol("dehb-v1", workers=1, resume=True, base=40.0, cap=100.0), 0)  # fmt: skip
+    e = traj.events
+    info = [json.loads(x) for x in e["info"]]
+    first = np.array([d["iteration"] == 0 for d in info])
+    upper = np.array([d["rung"] > 0 for d in info])
+    resumed = e["resumed_from"].notna().to_numpy()
+    assert (first & upper).any() and (~first & upper).any()
+    assert (resumed == (first & upper)).all()  # SH promotions resume; DE trials are new
+    opt = opts[0]
+    assert {f: len(p) for f, p in opt.pop.items()} == {1: 9, 3: 5, 9: 3}
+    assert all(np.isfinite(fit).all() for fit in opt.fit.values())  # every target was selected on
+    assert all(((p >= 0) & (p <= 1)).all() for p in opt.pop.values())
+
+
+def test_dehb_trial_is_rand1_binomial_with_selection() -> None:
+    from baselines.dehb import DEHB
+
+    opt = DEHB(_problem(), 0, crossover_prob=0.0, mutation_factor=0.5)
+    pool = np.array([[0.5, 0.5, 0.5], [0.6, 0.6, 0.6], [0.4, 0.4, 0.4]])
+    target = np.array([0.1, 0.1, 0.1])
+    for _ in range(20):
+        trial = opt._trial(target, pool)
+        assert int((trial != target).sum()) == 1  # CR = 0: exactly the one forced coordinate
+        changed = trial[trial != target][0]
+        assert min(abs(changed - v) for v in (0.5 + 0.5 * 0.2, 0.5 - 0.5 * 0.2, 0.6 + 0.5 * 0.1,
+                   0.6 - 0.5 * 0.1, 0.4 + 0.5 * 0.1, 0.4 - 0.5 * 0.1)) < 1e-12  # fmt: skip
+    f = opt.fidelities[-1]
+    job = Job({"x": 0.3, "y": 0.3, "c": "a"}, None, (0, np.full(3, 0.3)))
+    ev = Evaluation(0, job.config, f, 2.0, 1.0, np.zeros(1, np.float32), 0.0)
+    opt.observe(job, ev, 2.0)
+    assert opt.fit[f][0] == 2.0
+    worse = Job(job.config, None, (0, np.full(3, 0.9)))
+    opt.observe(worse, ev, 3.0)
+    assert opt.fit[f][0] == 2.0 and opt.pop[f][0][0] == 0.3  # a worse trial does not replace

@@ -135,6 +135,8 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("bohb", {"num_samples": 0}, "1 <= num_samples"),
     ("bohb", {"min_bandwidth": 0.0}, "0.0 < min_bandwidth"),
     ("bohb", {"min_points_in_model": 2}, "min_points_in_model >= d \\+ 1 = 3"),
+    ("dehb", {"mutation_factor": 0.0}, "0.0 < mutation_factor <= 2.0"),
+    ("dehb", {"crossover_prob": 1.5}, "0.0 <= crossover_prob <= 1.0"),
     ("regularized-evolution", {"sample_size": 30}, "sample_size <= population_size"),
     ("regularized-evolution", {"population_size": 0}, "1 <= population_size"),
 ]
