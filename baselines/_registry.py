@@ -195,6 +195,14 @@ _SPECS: tuple[BaselineSpec, ...] = (
         multi_fidelity=True,
     ),
     BaselineSpec(
+        name="one-epoch-top-k",
+        entry_point="baselines.one_epoch:make_optimizer",
+        description="train everything one epoch (the smallest fidelity), then the top k fully",
+        defaults={"k": 3, "n_configs": None, "screen_fidelity": None},
+        references=(_ONE,),
+        multi_fidelity=True,
+    ),
+    BaselineSpec(
         name="regularized-evolution",
         entry_point="baselines.regularized_evolution:make_optimizer",
         description="aging evolution at the maximal fidelity: tournament, mutate one value",
