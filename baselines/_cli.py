@@ -36,6 +36,7 @@ def _row(name: str) -> dict[str, Any]:
         "defaults": dict(s.defaults),
         "references": list(s.references),
         "extra": s.extra,
+        "requires": list(s.requires),
     }
 
 

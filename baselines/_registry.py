@@ -55,6 +55,7 @@ class BaselineSpec:
         multi_fidelity: whether it needs a problem with several fidelity values (it refuses a
             single-fidelity problem at construction).
         extra: the pip extra it needs (``pip install 'hpobench[extra]'``), or ``None``.
+        requires: the optional modules it imports when built (tests skip it without them).
     """
 
     name: str
@@ -64,6 +65,7 @@ class BaselineSpec:
     references: tuple[str, ...]
     multi_fidelity: bool
     extra: str | None = None
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
@@ -201,6 +203,36 @@ _SPECS: tuple[BaselineSpec, ...] = (
         defaults={"k": 3, "n_configs": None, "screen_fidelity": None},
         references=(_ONE,),
         multi_fidelity=True,
+    ),
+    BaselineSpec(
+        name="optuna-tpe",
+        entry_point="baselines.optuna_adapter:make_tpe",
+        description="Optuna's TPESampler through the adapter, at the maximal fidelity",
+        defaults={"n_startup_trials": 10},
+        references=(_TPE, _OPTUNA),
+        multi_fidelity=False,
+        extra="optuna",
+        requires=("optuna",),
+    ),
+    BaselineSpec(
+        name="optuna-gp",
+        entry_point="baselines.optuna_adapter:make_gp",
+        description="Optuna's GPSampler (GP, log expected improvement), at the maximal fidelity",
+        defaults={"n_startup_trials": 10},
+        references=(_GP, _OPTUNA),
+        multi_fidelity=False,
+        extra="optuna",
+        requires=("optuna", "torch", "scipy"),
+    ),
+    BaselineSpec(
+        name="optuna-cmaes",
+        entry_point="baselines.optuna_adapter:make_cmaes",
+        description="Optuna's CmaEsSampler, at the maximal fidelity",
+        defaults={"n_startup_trials": 1},
+        references=(_CMA, _OPTUNA),
+        multi_fidelity=False,
+        extra="optuna",
+        requires=("optuna", "cmaes"),
     ),
     BaselineSpec(
         name="regularized-evolution",
