@@ -36,6 +36,7 @@ def _epilog() -> str:
         lines.append(f"  {name:<16} {', '.join(get_suite(name).patterns)}")
     lines += [
         "examples:",
+        "  hpobench run --optimizer hyperband --protocol mf-serial-v1 --out runs/hb",
         "  hpobench run --optimizer baselines/random_search.py --suite fcnet "
         "--protocol sf-serial-v1 --out runs/rs",
         "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v1 "
@@ -59,7 +60,8 @@ def register_cli(subparsers: Any) -> None:
         "--optimizer",
         required=True,
         metavar="SPEC",
-        help="'path/to/file.py[:factory]' or 'package.module:factory' (factory defaults to "
+        help="a baseline name ('hyperband'; `hpobench baselines` lists them), "
+        "'path/to/file.py[:factory]' or 'package.module:factory' (factory defaults to "
         "make_optimizer)",
     )
     p.add_argument(
