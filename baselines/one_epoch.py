@@ -24,6 +24,7 @@ Two phases:
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,7 @@ class OneEpochTopK:
         self._n_screen = 0
         self._screen_costs: list[float] = []
         self._screened: list[tuple[float, int, int, Config]] = []  # loss, order, trial, config
+        self._ranked: list[tuple[float, int]] = []  # (loss, order), kept sorted
         self._in_flight: dict[Suggestion, str] = {}
         self._queue: list[tuple[int, int, Config]] | None = None  # rank, trial, config
 
@@ -97,7 +99,7 @@ class OneEpochTopK:
             return n == 0  # wait for the first cost before projecting
         w = self.problem.n_workers
         mean = float(np.mean(self._screen_costs))
-        top = max(self._screen_costs[order] for _, order, _, _ in sorted(self._screened)[: self.k])
+        top = max(self._screen_costs[order] for _, order in self._ranked[: self.k])
         extra = self.ratio - 1.0 if self.problem.allow_resume else self.ratio
         rounds = -(-self.k // w)  # the top k run ceil(k / workers) after one another
         return (n + 1) * mean / w + rounds * top * extra <= self.problem.time_budget
@@ -116,7 +118,7 @@ class OneEpochTopK:
                 return s
             if self._in_flight or (not self._screen_costs and self._n_screen > 0):
                 return None  # results still to come (or the first cost, for the projection)
-            best = sorted(self._screened)[: self.k]
+            best = [self._screened[order] for _, order in self._ranked[: self.k]]
             self._queue = [(i, tid, c) for i, (_, _, tid, c) in enumerate(best)][::-1]
         if not self._queue:
             return None
@@ -137,6 +139,7 @@ class OneEpochTopK:
                 evaluation.trial_id,
                 dict(evaluation.config),
             )
+            bisect.insort(self._ranked, (loss, len(self._screened)))
             self._screened.append(record)
 
 
