@@ -104,3 +104,14 @@ def test_run_by_name_from_another_directory(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "1 ran" in out.stdout
+
+
+def test_run_refuses_a_multi_fidelity_baseline_on_single_fidelity_tasks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--optimizer", "hyperband", "--protocol", "sf-serial-v1", "--suite",
+            "fcnet/protein-v1", "--out", str(tmp_path / "runs"), "--no-progress"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "hyperband is a multi-fidelity method" in err and "fcnet/protein-v1" in err
+    assert not (tmp_path / "runs").exists()  # nothing ran
