@@ -15,7 +15,8 @@ with ``crossover_prob = 0.5``, ``eta = 3``:
   pool, binomial crossover with the target (at least one coordinate from the mutant),
   coordinates outside [0, 1] redrawn uniformly. The parent pool of rung 0 is its own
   subpopulation; of rung ``i > 0``, the best ``n_i`` of the subpopulation one fidelity below
-  (topped up from all subpopulations when it has fewer than three members);
+  (topped up from all subpopulations when it has fewer than three members, and with uniform
+  random vectors when even all of them have fewer);
 * selection: a result replaces its target when its loss is not worse.
 
 Vectors decode to configurations with ``SearchSpace.decode`` (a categorical's interval of the
@@ -96,8 +97,11 @@ class DEHB(SynchronousHyperband):
             pool = self.pop[lower][order[:n]]
         if len(pool) < 3:
             everyone = np.concatenate([self.pop[f] for f in self.fidelities])
-            extra = everyone[self.rng.choice(len(everyone), size=3 - len(pool), replace=False)]
+            n_extra = min(3 - len(pool), len(everyone))
+            extra = everyone[self.rng.choice(len(everyone), size=n_extra, replace=False)]
             pool = np.concatenate([pool, extra])
+        if len(pool) < 3:  # a schedule with fewer than three individuals in all: random parents
+            pool = np.concatenate([pool, self.rng.random((3 - len(pool), self.d))])
         return pool
 
     def _trial(self, target: np.ndarray, pool: np.ndarray) -> np.ndarray:

@@ -7,12 +7,13 @@ import functools
 import importlib
 from typing import Any
 
+import numpy as np
 import pytest
 
 from baselines import BaselineError, get_baseline, list_baselines
-from hpobench import Fidelity, Float, Ordinal, SearchSpace
+from hpobench import Categorical, Fidelity, Float, Ordinal, SearchSpace
 from hpobench.harness import Problem, RunStatus, optimizer_checks, run_study
-from hpobench.harness._check import _grid_benchmark, _mixed_benchmark, _protocol
+from hpobench.harness._check import _grid_benchmark, _mixed_benchmark, _protocol, _table
 
 
 def _missing(name: str) -> list[str]:
@@ -181,3 +182,17 @@ def test_multi_fidelity_methods_refuse_a_single_fidelity(name: str) -> None:
     _skip_unavailable(name)
     with pytest.raises(BaselineError, match=r"is a multi-fidelity method.*at least 2 fidelity"):
         get_baseline(name).load()(_problem(fidelities=(27,)), 0)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if get_baseline(n).multi_fidelity])
+def test_multi_fidelity_methods_run_on_two_fidelity_values(name: str) -> None:
+    """R / r_min < eta: Hyperband's schedule degenerates to one bracket of one configuration."""
+    _skip_unavailable(name)
+    space = SearchSpace([Float("lr", 1e-3, 1.0, log=True), Categorical("a", ("x", "y"))])
+    sampled = space.sample_many(np.random.default_rng(0), 50)
+    configs = {n: np.asarray([c[n] for c in sampled]) for n in space.names}
+    bench = _table("two/t-v1", space, configs, 2, maximize=False, diverge=0.1, seed=4)
+    proto = _protocol("two-v1", workers=2, resume=True, base=10.0, cap=20.0)
+    traj = run_study(bench, get_baseline(name).load(), proto, 0)
+    assert traj.meta.status is not RunStatus.FAILED, traj.meta.stop_reason
+    assert traj.meta.n_evaluations >= 3
