@@ -4,6 +4,7 @@
     nice python benchmarks/verify_baselines_mf.py --methods hyperband,bohb --repetitions 20
     nice python benchmarks/verify_baselines_mf.py --json out.json --markdown out.md
     nice python benchmarks/verify_baselines_mf.py --budget-fraction 0.1   # anytime: at 10 %
+    python benchmarks/verify_baselines_mf.py --diagnostics         # table sizes, rank correlations
 
 Hyperband (Li et al. 2018), BOHB (Falkner et al. 2018), DEHB (Awad et al. 2021) and ASHA (Li et
 al. 2020) each report beating random search at the full budget on most multi-fidelity tasks.
@@ -178,6 +179,32 @@ def markdown(
     return "\n".join(lines)
 
 
+def diagnostics(tasks: tuple[str, ...]) -> str:
+    """Why a task can or cannot separate the methods: its size, and Spearman's rank correlation
+    of the objective (mean over tuning seeds) at the smallest fidelity and at R/9 with the
+    maximal one, and of the tuning objective with the test score at full fidelity."""
+    from scipy.stats import spearmanr
+
+    lines = [
+        "| task | configs | rho(min, max) | rho(R/9, max) | rho(tuning, test) |",
+        "|---|---|---|---|---|",
+    ]
+    for task in tasks:
+        table = hpobench.make(task).table  # type: ignore[attr-defined]
+        m = table.meta
+        tune = [table.seed_index(s) for s in m.tuning_seeds]
+        test = [table.seed_index(s) for s in m.test_seeds]
+        obj = table.metric(m.objective)[:, tune, :].astype(np.float64).mean(axis=1)
+        rep = table.metric(m.reported_metric)[:, test, -1].astype(np.float64).mean(axis=1)
+        mid = int(np.searchsorted(m.fidelity.values, m.fidelity.values[-1] / 9))
+        rho = [
+            spearmanr(a, b, nan_policy="omit")[0]
+            for a, b in ((obj[:, 0], obj[:, -1]), (obj[:, mid], obj[:, -1]), (obj[:, -1], rep))
+        ]
+        lines.append(f"| {task} | {m.n_configs} | " + " | ".join(f"{r:.2f}" for r in rho) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -194,12 +221,21 @@ def main(argv: list[str] | None = None) -> int:
         help="score the incumbent after this fraction of the time budget (default 1: the full "
         "budget, the literature's claim)",
     )
+    ap.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="only print each task's size and fidelity/test rank correlations (fast)",
+    )
     ap.add_argument("--json", type=Path, help="write every regret and test here")
     ap.add_argument("--markdown", type=Path, help="write the table here")
     args = ap.parse_args(argv)
     if args.repetitions < 6:
         ap.error("--repetitions must be >= 6 for a two-sided Wilcoxon test to reach p < 0.05")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.diagnostics:
+        suite = args.suite if args.suite is not None else get_protocol(args.protocol).suite
+        print(diagnostics(resolve_suite(suite)))
+        return 0
     if not 0.0 < args.budget_fraction <= 1.0:
         ap.error(f"--budget-fraction must lie in (0, 1], but got {args.budget_fraction}")
     cells = verify(
