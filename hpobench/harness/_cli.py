@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections import Counter
 from typing import Any
 
@@ -109,10 +108,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers_pool is not None and args.workers_pool < 1:
         raise ProtocolError(f"--workers-pool must be >= 1, but got {args.workers_pool}.")
-    if args.call_timeout < 0 or not math.isfinite(args.call_timeout):
-        raise ProtocolError(
-            f"--call-timeout must be >= 0 seconds (0 = no limit), but got {args.call_timeout}."
-        )
     executor, n_proc, address = "serial", None, None
     if args.workers_pool is not None:
         executor, n_proc = "pool", args.workers_pool

@@ -1,7 +1,8 @@
 """``run_suite``: every (task, repetition) of a protocol, serially, on a process pool or on Ray.
 
-One code path: the suite becomes a list of independent jobs; an executor maps
-:func:`execute_job` over them and yields results as they finish; the driver writes each
+One code path: the suite becomes a list of independent jobs; an executor of
+:mod:`hpobench._executor` (the same module table generation uses) maps :func:`execute_job` over
+them and yields results as they finish; the driver writes each
 trajectory atomically (temp file, then rename) as
 ``<out>/<protocol>/<family>/<task-vN>/rep-<r>.parquet``. Workers return the file's bytes instead
 of writing, so Ray workers on other machines need no shared filesystem.
@@ -14,24 +15,27 @@ silently mixed or overwritten.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import logging
-import multiprocessing
-import os
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hpobench._atomic import write_atomic
 from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, OptimizerError, ProtocolError
+from hpobench._executor import make_executor
 from hpobench.benchmark import Backend, Benchmark
 from hpobench.harness._contract import OptimizerFactory
 from hpobench.harness._loading import OptimizerRef, resolve_optimizer
 from hpobench.harness._protocol import Protocol, Suite, get_protocol, resolve_suite
 from hpobench.harness._provenance import optimizer_identity
-from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, check_factory, run_study
+from hpobench.harness._simulator import (
+    DEFAULT_CALL_TIMEOUT,
+    check_call_timeout,
+    check_factory,
+    run_checked,
+)
 from hpobench.harness._trajectory import RunStatus, TrajectoryError, read_meta
 from hpobench.registry import BenchmarkSpec, make, register, spec
 from hpobench.table import META_FILE, TableMeta
@@ -41,6 +45,7 @@ __all__ = ["EXECUTORS", "RunSummary", "execute_job", "run_suite", "trajectory_pa
 logger = logging.getLogger(__name__)
 
 EXECUTORS = ("serial", "pool", "ray")
+_EXECUTOR_NAMES = {"serial": "local", "pool": "process", "ray": "ray"}  # -> hpobench._executor
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,17 @@ class _JobResult:
     reason: str
 
 
-def execute_job(job: _Job) -> _JobResult:
-    """Run one (task, repetition) and return the trajectory file's bytes (used by all executors)."""
+def execute_job(context: None, job: _Job) -> _JobResult:
+    """Run one (task, repetition) and return the trajectory file's bytes (the one function every
+    executor of :mod:`hpobench._executor` runs; ``context`` is unused)."""
     try:
         factory = job.optimizer.load() if isinstance(job.optimizer, OptimizerRef) else job.optimizer
-        traj = run_study(
+        traj = run_checked(  # run_suite checked the factory and the arguments once
             _benchmark(job),
             factory,
             job.protocol,
             job.repetition,
-            call_timeout=job.call_timeout,
+            limit=job.call_timeout,
             optimizer_name=job.optimizer_name,
             optimizer_version=job.optimizer_version,
         )
@@ -134,53 +140,6 @@ def trajectory_path(
     """Where run_suite stores one run: ``<out>/<protocol>/<family>/<task-vN>/rep-<r>.parquet``."""
     family, task = benchmark_id.split("/", 1)
     return Path(out) / protocol.name / family / task / f"rep-{repetition:03d}.parquet"
-
-
-# -- executors: map a picklable function over jobs, yield results as they finish -------------
-def _map_serial(fn: Callable[[_Job], _JobResult], jobs: Sequence[_Job]) -> Iterator[_JobResult]:
-    for job in jobs:
-        yield fn(job)
-
-
-def _map_pool(
-    fn: Callable[[_Job], _JobResult], jobs: Sequence[_Job], n: int
-) -> Iterator[_JobResult]:
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = [pool.submit(fn, job) for job in jobs]
-        try:
-            for fut in cf.as_completed(futures):
-                yield fut.result()
-        finally:
-            for fut in futures:
-                fut.cancel()
-
-
-def _map_ray(
-    fn: Callable[[_Job], _JobResult], jobs: Sequence[_Job], address: str | None
-) -> Iterator[_JobResult]:
-    try:
-        import ray
-    except ImportError:
-        raise ProtocolError(
-            "executor 'ray' needs the ray extra: pip install 'hpobench[ray]' (or pip install ray)."
-        ) from None
-    started = False
-    if not ray.is_initialized():
-        if address:  # connect to a running cluster: it has its own settings
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(include_dashboard=False, log_to_driver=False)
-        started = True
-    try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(fn)
-        pending = [remote.remote(job) for job in jobs]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _check_pinned(protocol: Protocol, ids: Sequence[str]) -> None:
@@ -301,14 +260,7 @@ def run_suite(
     reps = proto.n_repetitions if repetitions is None else repetitions
     if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         raise ProtocolError(f"`repetitions >= 1` (an integer) must hold, but got {repetitions!r}.")
-    if call_timeout is not None and (
-        isinstance(call_timeout, bool)
-        or not isinstance(call_timeout, (int, float))
-        or not call_timeout > 0
-    ):
-        raise ProtocolError(
-            f"call_timeout must be None or `> 0` seconds, but got {call_timeout!r}."
-        )
+    limit = check_call_timeout(call_timeout)
     ids = proto.task_ids() if suite is None else resolve_suite(suite)
     _check_pinned(proto, ids)
     ref: OptimizerRef | OptimizerFactory
@@ -322,17 +274,13 @@ def run_suite(
     out_dir = Path(out)
     _check_out_dir(out_dir)
     todo, results = _plan(out_dir, proto, ids, reps, opt_name, retry_failed)
-    jobs = [_Job(b, spec(b), r, proto, ref, opt_name, opt_version, call_timeout) for b, r in todo]
+    jobs = [_Job(b, spec(b), r, proto, ref, opt_name, opt_version, limit) for b, r in todo]
     logger.info("%s: %d runs to do, %d already finished", proto.name, len(jobs), len(results))
 
     from tqdm.auto import tqdm
 
-    if executor == "serial" or not jobs:
-        stream = _map_serial(execute_job, jobs)
-    elif executor == "pool":
-        stream = _map_pool(execute_job, jobs, n_processes or os.cpu_count() or 1)
-    else:
-        stream = _map_ray(execute_job, jobs, ray_address)
+    runner = make_executor(_EXECUTOR_NAMES[executor], n_workers=n_processes, address=ray_address)
+    stream = runner.map(execute_job, None, jobs)
     failed = errors = 0
     with tqdm(total=len(jobs), desc=proto.name, unit="run", disable=not progress) as bar:
         for res in stream:

@@ -6,11 +6,19 @@ import importlib.util
 import os
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from hpobench import OptimizerError, ProtocolError
-from hpobench.harness import RunStatus, Trajectory, run_suite, trajectory_path
+from hpobench.harness import (
+    RunStatus,
+    Trajectory,
+    load_optimizer,
+    run_study,
+    run_suite,
+    trajectory_path,
+)
 
 OPTIMIZER = """
 import numpy as np
@@ -136,7 +144,11 @@ def test_faults_end_only_their_run(suite: SimpleNamespace, tmp_path: Path) -> No
         ({"repetitions": 0}, ProtocolError, "`repetitions >= 1`"),
         ({"executor": "threads"}, ProtocolError, "executor must be one of"),
         ({"n_processes": 0, "executor": "pool"}, ProtocolError, "`n_processes >= 1`"),
-        ({"call_timeout": 0}, ProtocolError, "call_timeout must be None or `> 0`"),
+        (
+            {"call_timeout": 0},
+            ProtocolError,
+            "call_timeout must be None \\(no limit\\) or a finite",
+        ),
         ({"suite": "no-such-suite"}, ProtocolError, "Unknown suite"),
     ],
 )
@@ -187,3 +199,15 @@ def test_ray_gives_the_same_files(suite: SimpleNamespace, tmp_path: Path) -> Non
     assert [r.outcome for r in remote] == ["ran", "ran"], [r.reason for r in remote]
     for s, r in zip(serial, remote, strict=True):
         assert_same_run(s.path, r.path)
+
+
+@pytest.mark.parametrize("value", [0, -1.0, float("inf"), float("nan"), True, "5"])
+def test_call_timeout_has_one_rule_everywhere(
+    suite: SimpleNamespace, tmp_path: Path, value: Any
+) -> None:
+    """One check for run_study, run_suite and the CLI (before: run_study took inf, the CLI not)."""
+    opt = write_optimizer(tmp_path)
+    with pytest.raises(ProtocolError, match=r"call_timeout must be None \(no limit\)"):
+        run_suite(opt, suite.protocol, out=tmp_path, suite=suite.ids, call_timeout=value)
+    with pytest.raises(ProtocolError, match=r"call_timeout must be None \(no limit\)"):
+        run_study(suite.ids[0], load_optimizer(opt), suite.protocol, 0, call_timeout=value)
