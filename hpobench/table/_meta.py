@@ -12,8 +12,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from hpobench._errors import HPOBenchError, TableError
@@ -126,9 +127,18 @@ class TableMeta:
             )
         if ref is not None:
             object.__setattr__(self, "reference_runtime", float(ref))
+        for name in ("metrics", "dataset", "generation", "extra"):  # read-only views
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "tuning_seeds", tuning)
         object.__setattr__(self, "test_seeds", test)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mappingproxy fields do not pickle; rebuild from plain dicts
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("metrics", "dataset", "generation", "extra"):
+            kw[name] = dict(kw[name])
+        return (_rebuild_meta, (kw,))
 
     @property
     def family(self) -> str:
@@ -248,3 +258,7 @@ def _optional_float(x: Any) -> float | None:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"'reference_runtime' must be a number, got {x!r}")
     return float(x)
+
+
+def _rebuild_meta(kw: dict[str, Any]) -> TableMeta:
+    return TableMeta(**kw)
