@@ -211,3 +211,33 @@ def test_call_timeout_has_one_rule_everywhere(
         run_suite(opt, suite.protocol, out=tmp_path, suite=suite.ids, call_timeout=value)
     with pytest.raises(ProtocolError, match=r"call_timeout must be None \(no limit\)"):
         run_study(suite.ids[0], load_optimizer(opt), suite.protocol, 0, call_timeout=value)
+
+
+class _FactoryProxy:
+    """A factory that is an object, as a sandbox's proxy to an optimizer in another process is."""
+
+    optimizer_name = "proxy:random"
+    version = "1"
+
+    def __call__(self, problem: Any, seed: int) -> Any:
+        import numpy as np
+
+        from hpobench.harness import Suggestion
+
+        class Opt:
+            rng = np.random.default_rng(seed)
+
+            def ask(self) -> Suggestion:
+                return Suggestion(problem.space.sample(self.rng))
+
+            def tell(self, s: Suggestion, e: Any) -> None:
+                pass
+
+        return Opt()
+
+
+def test_a_factory_proxy_object_runs(suite: SimpleNamespace, tmp_path: Path) -> None:
+    res = run_suite(_FactoryProxy(), suite.protocol, out=tmp_path, suite=suite.ids, repetitions=1)
+    assert [r.outcome for r in res] == ["ran", "ran"] and all(r.n_evaluations for r in res)
+    traj = run_study(suite.ids[0], _FactoryProxy(), suite.protocol, 0)
+    assert (traj.meta.optimizer_name, traj.meta.optimizer_version) == ("proxy:random", "1")
