@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -92,38 +93,23 @@ def test_csv_and_parquet_paths_give_the_same_table(tmp_path: Path) -> None:
     assert run(df, tmp_path / "c").sha256 == run(df, tmp_path / "d").sha256  # deterministic
 
 
-def test_docstring_example(tmp_path: Path) -> None:
-    df = pd.DataFrame(
-        {
-            "lr": [0.1, 0.1, 0.01, 0.01],
-            "depth": [2, 2, 3, 3],
-            "seed": [0, 0, 0, 0],
-            "epoch": [1, 2, 1, 2],
-            "valid_loss": [0.9, 0.7, 0.8, 0.5],
-            "runtime": [1.0, 2.0, 1.5, 3.0],
-        }
-    )
-    meta = import_long_format(
-        df,
-        tmp_path / "mine" / "toy",
-        benchmark_id="mine/toy-v1",
-        space=SPACE,
-        fidelity_column="epoch",
-        seed_column="seed",
-        metrics=METRICS,
-        objective="valid_loss",
-        tuning_seeds=[0],
-        test_seeds=[],
-    )
-    assert meta.n_configs == 2
-    bench = TabularBenchmark.from_directory(tmp_path / "mine" / "toy")
+def test_docstring_example_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hpobench.importers import _long
+
+    doc = _long.__doc__ or ""
+    code = textwrap.dedent(doc.split("Example (runs as is; docs/tables.md has the same as a JSON spec)::")[1])
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "<_long docstring>", "exec"), {})
+    bench = TabularBenchmark.from_directory(tmp_path / "out" / "mine" / "toy")
     assert bench.query({"lr": 0.01, "depth": 3}, fidelity=2, seed=0).metrics[
         "valid_loss"
     ] == np.float32(0.5)
 
 
 def test_missing_input_file(tmp_path: Path) -> None:
-    with pytest.raises(TableError, match=r"Long-format input '.*nope.csv' does not exist"):
+    with pytest.raises(TableError, match=r"Long-format input '.*nope.csv' must be an existing file"):
         run(tmp_path / "nope.csv", tmp_path / "t")
 
 
@@ -144,12 +130,12 @@ def test_missing_columns(tmp_path: Path) -> None:
         run(df, tmp_path / "t")
 
 
-def test_missing_step_names_the_gap(tmp_path: Path) -> None:
+def test_a_gap_inside_a_run_is_named(tmp_path: Path) -> None:
     df = long_frame()
     df = df[~((df.lr == 0.01) & (df.seed == 1) & (df.epoch == 2))]
     with pytest.raises(
         TableError,
-        match=r"every configuration needs every seed at every epoch; missing e.g. config \{'lr': 0.01, 'depth': 3\}, seed 1, epoch=2",
+        match=r"steps must be present from the first epoch on without gaps \(a run may stop early\), but config \{'lr': 0.01, 'depth': 3\}, seed 1 has a gap at epoch=2",
     ):
         run(df, tmp_path / "t")
 
@@ -158,7 +144,8 @@ def test_missing_seed_names_the_gap(tmp_path: Path) -> None:
     df = long_frame()
     df = df[~((df.lr == 0.5) & (df.seed == 0))]
     with pytest.raises(
-        TableError, match=r"missing e.g. config \{'lr': 0.5, 'depth': 2\}, seed 0, epoch=1"
+        TableError,
+        match=r"every configuration needs every seed at every epoch \(missing='error'\), but 3 cells are missing, e.g. config \{'lr': 0.5, 'depth': 2\}, seed 0, epoch=1\. Use missing='drop'",
     ):
         run(df, tmp_path / "t")
 
@@ -167,7 +154,7 @@ def test_duplicate_rows(tmp_path: Path) -> None:
     df = long_frame()
     df = pd.concat([df, df.iloc[:1]], ignore_index=True)
     with pytest.raises(
-        TableError, match=r"some \(configuration, seed, epoch\) appears more than once"
+        TableError, match=r"each \(configuration, seed, epoch\) must appear once"
     ):
         run(df, tmp_path / "t")
 
