@@ -129,12 +129,13 @@ def import_long_format(
     citation: str = "",
     licence: str = "",
     runtime_description: str = "",
+    replace: bool = False,
 ) -> TableMeta:
     r"""Convert a long-format DataFrame (or a .csv/.parquet path) and write a v1 table to ``out_dir``.
 
     ``missing`` is the policy for missing (configuration, seed, step) cells: ``"error"``,
     ``"drop"`` or ``"nan"`` (see the module docstring). A table already in ``out_dir`` is
-    replaced only with ``replace=True``. Refusals are ``TableError`` s.
+    replaced only with ``replace=True``. Refusals are ``TableError``s.
     """
     if (Path(out_dir) / "meta.json").exists() and not replace:
         raise TableError(
