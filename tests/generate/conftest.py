@@ -136,3 +136,27 @@ def tiny_lcbench(monkeypatch: pytest.MonkeyPatch) -> Family:
     )
     monkeypatch.setitem(_families.FAMILIES, tiny.name, tiny)
     return tiny
+
+
+@pytest.fixture
+def tiny_sgd(monkeypatch: pytest.MonkeyPatch) -> Family:
+    """The real sgd-linear family: 3 sampled configs, 4 epochs, 300 train rows, chunks of 4."""
+    sgd = _families.FAMILIES["sgd-linear"]
+    cpu = dataclasses.replace(sgd.variants["cpu"], n_configs=3, chunk_size=4, max_train_rows=300)
+    tiny = dataclasses.replace(
+        sgd, name="sgd-tiny", fidelity=Fidelity("epoch", (1, 2, 3, 4)), variants={"cpu": cpu}
+    )
+    monkeypatch.setitem(_families.FAMILIES, tiny.name, tiny)
+    return tiny
+
+
+@pytest.fixture
+def tiny_forest(monkeypatch: pytest.MonkeyPatch) -> Family:
+    """The real forest family: 3 sampled configs, trees (1, 2, 4), 300 train rows, chunks of 4."""
+    forest = _families.FAMILIES["forest"]
+    cpu = dataclasses.replace(forest.variants["cpu"], n_configs=3, chunk_size=4, max_train_rows=300)
+    tiny = dataclasses.replace(
+        forest, name="forest-tiny", fidelity=Fidelity("trees", (1, 2, 4)), variants={"cpu": cpu}
+    )
+    monkeypatch.setitem(_families.FAMILIES, tiny.name, tiny)
+    return tiny

@@ -38,7 +38,7 @@ def test_tasks_resolve(text: str, family: str, dataset: str) -> None:
     [
         ("fcnet-gird/concrete", "Did you mean 'fcnet-grid'"),
         ("gbt/magik", "Did you mean 'magic'"),
-        ("fcnet-grid/magic", r"'magic' is a task of \['gbt', 'lcbench'\]"),
+        ("fcnet-grid/magic", r"'magic' is a task of \['forest', 'gbt', 'lcbench', 'sgd-linear'\]"),
         ("gbt", "FAMILY/TASK"),
         ("gbt/magic/extra", "FAMILY/TASK"),
     ],
