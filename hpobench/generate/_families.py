@@ -525,7 +525,7 @@ _FOREST_SPACE = SearchSpace(
         Float("max_samples", 0.1, 1.0),
     ]
 )
-_FOREST_TREES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+_FOREST_TREES = (1, 2, 3, 4, 6, 8, 12, 16)
 
 
 def _train_sgd(ctx: TrainContext, units: Sequence[Unit]) -> TrainOutput:
@@ -577,12 +577,12 @@ SGD_LINEAR = Family(
             name="cpu",
             description=(
                 "the first 1,000 of the full variant's 10,000 sampled configurations; train "
-                "split subsampled to at most 2,000 rows"
+                "split subsampled to at most 1,000 rows"
             ),
             space=_SGD_SPACE,
             n_configs=1000,
             chunk_size=200,
-            max_train_rows=2000,
+            max_train_rows=1000,
             settings={"n_threads": 1},
         ),
     },
@@ -605,7 +605,7 @@ FOREST = Family(
     name="forest",
     description=(
         "Random forests and extra trees: scikit-learn RandomForest / ExtraTrees (Classifier or "
-        "Regressor), 32 trees grown once, learning curve over the number of trees (the first k "
+        "Regressor), 16 trees grown once, learning curve over the number of trees (the first k "
         "trees of the forest are a k-tree forest), configurations sampled from a "
         "7-dimensional space (kind, max_features, max_depth, min_samples_split, "
         "min_samples_leaf, bootstrap, max_samples (bootstrap only))"
@@ -620,7 +620,7 @@ FOREST = Family(
     fidelity=Fidelity("trees", _FOREST_TREES),
     fidelity_description=(
         "number of trees; the metrics at k trees are those of the mean prediction of the first "
-        "k trees of one 32-tree forest"
+        "k trees of one 16-tree forest"
     ),
     seeds=_SEEDS,
     tuning_seeds=_TUNING,
@@ -638,20 +638,20 @@ FOREST = Family(
             name="cpu",
             description=(
                 "the first 1,000 of the full variant's 5,000 sampled configurations; train "
-                "split subsampled to at most 2,000 rows"
+                "split subsampled to at most 1,000 rows"
             ),
             space=_FOREST_SPACE,
             n_configs=1000,
             chunk_size=100,
-            max_train_rows=2000,
+            max_train_rows=1000,
             settings={"n_threads": 1, "row_fraction": 0.9},
         ),
     },
     config_seed=0,
     train=_train_forest,
     runtime_description=(
-        "Cumulative CPU seconds (time.process_time, one thread) of fitting the 32-tree forest, "
-        "apportioned linearly over trees: runtime at k trees = fit seconds x k / 32. Prediction "
+        "Cumulative CPU seconds (time.process_time, one thread) of fitting the 16-tree forest, "
+        "apportioned linearly over trees: runtime at k trees = fit seconds x k / 16. Prediction "
         "and metric computation are excluded. One model trains at a time, so no calibration is "
         "involved; the CPU is recorded in generation.devices."
     ),

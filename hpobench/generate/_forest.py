@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from hpobench.generate._families import SPLITS, TrainContext, TrainOutput, Unit, UnitResult
-from hpobench.generate._metrics import classification_metrics, regression_metrics
+from hpobench.generate._metrics import LabelledSplit, regression_metrics
 from hpobench.generate._provenance import cpu_description
 from hpobench.generate._rows import seed_rows
 
@@ -110,6 +110,7 @@ def _train_unit(ctx: TrainContext, unit: Unit, fraction: float) -> UnitResult:
     for split in SPLITS:
         X, y = split_data[split]
         X = np.ascontiguousarray(X, dtype=np.float32)
+        labelled = None if regression else LabelledSplit(y)
         total: np.ndarray | None = None
         for k, tree in enumerate(model.estimators_, start=1):
             if regression:
@@ -123,7 +124,7 @@ def _train_unit(ctx: TrainContext, unit: Unit, fraction: float) -> UnitResult:
             if step is None:
                 continue
             mean = total / k
-            values = regression_metrics(y, mean) if regression else classification_metrics(y, mean)
+            values = regression_metrics(y, mean) if labelled is None else labelled.metrics(mean)
             for name, value in values.items():
                 key = f"{split}_{name}"
                 if key not in curves:
