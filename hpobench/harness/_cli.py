@@ -32,7 +32,13 @@ def _epilog() -> str:
     for name in list_protocols():
         p = get_protocol(name)
         lines.append(
-            f"  {name:<14} {p.n_workers} worker(s), suite {p.suite.name!r}, {p.n_repetitions} reps"
+            f"  {name:<14} {p.n_workers} worker(s), "
+            + (
+                f"{len(p.tasks)} pinned tasks ({p.suite.name})"
+                if p.pinned
+                else f"suite {p.suite.name!r}"
+            )
+            + f", {p.n_repetitions} reps"
         )
     lines.append("suites (or give ids / patterns like 'fcnet/*', comma-separated):")
     for name in list_suites():
