@@ -21,7 +21,7 @@ import os
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hpobench._atomic import write_atomic
@@ -31,6 +31,7 @@ from hpobench.harness._contract import OptimizerFactory
 from hpobench.harness._loading import OptimizerRef, resolve_optimizer
 from hpobench.harness._protocol import Protocol, Suite, get_protocol, resolve_suite
 from hpobench.harness._provenance import optimizer_identity
+from hpobench.harness._sandbox import DEFAULT_MEMORY_LIMIT_MB, SandboxSpec, sandboxed_factory
 from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, check_factory, run_study
 from hpobench.harness._trajectory import RunStatus, TrajectoryError, read_meta
 from hpobench.registry import BenchmarkSpec, make, register, spec
@@ -67,7 +68,7 @@ class _Job:
     spec: BenchmarkSpec
     repetition: int
     protocol: Protocol
-    optimizer: OptimizerRef | OptimizerFactory
+    optimizer: OptimizerRef | SandboxSpec | OptimizerFactory
     optimizer_name: str
     optimizer_version: str
     call_timeout: float | None
@@ -86,17 +87,30 @@ class _JobResult:
 
 def execute_job(job: _Job) -> _JobResult:
     """Run one (task, repetition) and return the trajectory file's bytes (used by all executors)."""
+    sandboxed = job.optimizer.load() if isinstance(job.optimizer, SandboxSpec) else None
     try:
-        factory = job.optimizer.load() if isinstance(job.optimizer, OptimizerRef) else job.optimizer
-        traj = run_study(
-            _benchmark(job),
-            factory,
-            job.protocol,
-            job.repetition,
-            call_timeout=job.call_timeout,
-            optimizer_name=job.optimizer_name,
-            optimizer_version=job.optimizer_version,
-        )
+        if sandboxed is not None:
+            factory: OptimizerFactory = sandboxed
+        elif isinstance(job.optimizer, OptimizerRef):
+            factory = job.optimizer.load()
+        else:
+            assert not isinstance(job.optimizer, SandboxSpec)
+            factory = job.optimizer
+        try:
+            traj = run_study(
+                _benchmark(job),
+                factory,
+                job.protocol,
+                job.repetition,
+                call_timeout=None if sandboxed else job.call_timeout,  # the sandbox enforces it
+                optimizer_name=job.optimizer_name,
+                optimizer_version=job.optimizer_version,
+            )
+        finally:
+            if sandboxed is not None:
+                sandboxed.close()
+        if sandboxed is not None:
+            traj = replace(traj, timing={**traj.timing, "sandbox_level": sandboxed.sandbox_level})
     except HPOBenchError as e:
         return _JobResult(
             job.benchmark_id, job.repetition, None, "", 0, None, f"{type(e).__name__}: {e}"
@@ -255,6 +269,8 @@ def run_suite(
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
     retry_failed: bool = False,
     progress: bool = False,
+    sandbox: bool = False,
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
 ) -> list[RunSummary]:
     """Run ``optimizer`` on every task of ``suite`` for ``repetitions`` repetitions of ``protocol``.
 
@@ -272,6 +288,11 @@ def run_suite(
         call_timeout: wall-clock seconds per optimizer call (see :func:`run_study`).
         retry_failed: redo runs whose file records ``status == "failed"``.
         progress: show a tqdm progress bar (stderr).
+        sandbox: run the optimizer in its own fresh process per run, away from the tables, with
+            ``call_timeout`` and ``memory_limit_mb`` enforced from outside (see
+            :func:`~hpobench.harness.sandboxed_factory`); the trajectories are the same bytes.
+            Its module is then never imported in this process.
+        memory_limit_mb: address-space cap of a sandboxed optimizer (``None``: none).
 
     Returns one :class:`RunSummary` per (task, repetition), sorted. Faults of the optimizer end
     only their run (recorded in its file); a job that cannot run at all is reported as
@@ -296,16 +317,22 @@ def run_suite(
             f"call_timeout must be None or `> 0` seconds, but got {call_timeout!r}."
         )
     ids = resolve_suite(proto.suite if suite is None else suite)
-    ref: OptimizerRef | OptimizerFactory
-    if isinstance(optimizer, str):
+    out_dir = Path(out)
+    _check_out_dir(out_dir)
+    ref: OptimizerRef | SandboxSpec | OptimizerFactory
+    if sandbox:
+        sandboxed = sandboxed_factory(
+            optimizer, call_timeout=call_timeout, memory_limit_mb=memory_limit_mb, protect=[out_dir]
+        )
+        ref = sandboxed.spec
+        factory: OptimizerFactory = sandboxed
+    elif isinstance(optimizer, str):
         ref = resolve_optimizer(optimizer)
         factory = ref.load()
     else:
         check_factory(optimizer)
         ref = factory = optimizer
     opt_name, opt_version, _ = optimizer_identity(factory)
-    out_dir = Path(out)
-    _check_out_dir(out_dir)
     todo, results = _plan(out_dir, proto, ids, reps, opt_name, retry_failed)
     jobs = [_Job(b, spec(b), r, proto, ref, opt_name, opt_version, call_timeout) for b, r in todo]
     logger.info("%s: %d runs to do, %d already finished", proto.name, len(jobs), len(results))

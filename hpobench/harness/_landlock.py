@@ -58,7 +58,7 @@ def _libc() -> ctypes.CDLL:
 
 def abi_version() -> int:
     """The kernel's Landlock ABI version, 0 where Landlock is unavailable (or not Linux)."""
-    if not os.uname().sysname == "Linux":
+    if os.uname().sysname != "Linux":
         return 0
     try:
         libc = _libc()
@@ -73,9 +73,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def carve(
-    allowed: Iterable[tuple[str, int]], protected: Iterable[str]
-) -> list[tuple[str, int]]:
+def carve(allowed: Iterable[tuple[str, int]], protected: Iterable[str]) -> list[tuple[str, int]]:
     """Rules granting each ``(path, rights)`` in ``allowed`` except beneath any ``protected`` path.
 
     Paths are resolved (symlinks followed); missing ones are dropped. A protected path inside an
@@ -113,7 +111,7 @@ def carve(
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012 - ctypes' declared layout
+    _fields_ = [
         ("handled_access_fs", ctypes.c_uint64),
         ("handled_access_net", ctypes.c_uint64),
         ("scoped", ctypes.c_uint64),
@@ -122,7 +120,7 @@ class _RulesetAttr(ctypes.Structure):
 
 class _PathBeneathAttr(ctypes.Structure):
     _pack_ = 1
-    _fields_ = [  # noqa: RUF012 - ctypes' declared layout
+    _fields_ = [
         ("allowed_access", ctypes.c_uint64),
         ("parent_fd", ctypes.c_int32),
     ]
@@ -140,7 +138,9 @@ def restrict(rules: Sequence[tuple[str, int]]) -> int:
         raise OSError("Landlock is not available in this kernel")
     libc = _libc()
     handled = _handled(abi)
-    attr = _RulesetAttr(handled, 0, (_SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET) if abi >= 6 else 0)
+    attr = _RulesetAttr(
+        handled, 0, (_SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET) if abi >= 6 else 0
+    )
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 8
     fd = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
                       ctypes.c_uint32(0))  # fmt: skip

@@ -28,6 +28,7 @@ What the sandbox does (docs/harness.md, "Sandboxed runs", says what it guarantee
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -344,7 +345,7 @@ def protected_paths(extra: Iterable[str] = ()) -> list[str]:
     for bid in list_benchmarks():
         try:
             p = spec(bid).path
-        except Exception:  # noqa: BLE001 - a broken registration must not stop the sandbox
+        except Exception:
             continue
         if p is not None:
             paths.add(Path(p) if Path(p).is_absolute() else data_root() / p)
@@ -493,7 +494,9 @@ class _Child:
                 kind = _text(msg["kind"], "kind", 40)
                 text = _text(msg["message"], "message")
                 if kind not in _FAULT_KINDS:
-                    raise WireError(f"fault kind must be one of {sorted(_FAULT_KINDS)}, got {kind!r}")
+                    raise WireError(
+                        f"fault kind must be one of {sorted(_FAULT_KINDS)}, got {kind!r}"
+                    )
             except WireError as e:
                 self.violation(call, str(e))
             self.close()
@@ -538,10 +541,8 @@ class _Child:
     def timeout(self, call: str, limit: float) -> None:
         where = ""
         if self.proc is not None and self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, signal.SIGUSR1)
-            except ProcessLookupError:
-                pass
             end = time.perf_counter() + _STACK_GRACE
             diag = select.poll()
             diag.register(self.diag_r, select.POLLIN)
@@ -589,10 +590,8 @@ class _Child:
         """SIGKILL the whole process group (what the optimizer started too) and reap the child."""
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.proc.wait()
 
     def close(self) -> None:
@@ -602,8 +601,6 @@ class _Child:
         self.closed = True
         self.kill()
         for fd in (self.cmd_w, self.rep_r, self.diag_r):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self.scratch, ignore_errors=True)

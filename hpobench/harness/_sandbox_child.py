@@ -40,10 +40,10 @@ def _drop_capabilities() -> str:
     """Clear the effective, permitted and inheritable sets (always allowed: it only drops)."""
 
     class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]  # noqa: RUF012
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
     class Data(ctypes.Structure):
-        _fields_ = [  # noqa: RUF012
+        _fields_ = [
             ("effective", ctypes.c_uint32),
             ("permitted", ctypes.c_uint32),
             ("inheritable", ctypes.c_uint32),
@@ -108,7 +108,7 @@ def _where(e: BaseException, roots: tuple[str, ...]) -> str:
 def _describe(e: BaseException, roots: tuple[str, ...]) -> str:
     try:
         text = str(e)
-    except BaseException:  # noqa: BLE001 - an exception whose __str__ raises
+    except BaseException:
         text = "<unprintable>"
     where = _where(e, roots)
     return f"{type(e).__name__}: {text[:2000]}" + (f" (at {where})" if where else "")
@@ -163,7 +163,7 @@ class _Server:
             ref = OptimizerRef(**opt_spec)
             factory = ref.load()
             name, version, sha = optimizer_identity(factory)
-        except BaseException as e:  # noqa: BLE001 - everything the optimizer's module may raise
+        except BaseException as e:
             self.fault("load", _describe(e, self.roots))
         identity = {"name": name, "version": version, "source_sha256": sha}
         if init["problem"] is None:  # a probe: who is the optimizer?
@@ -188,10 +188,10 @@ class _Server:
         )
         try:
             opt = factory(problem, init["seed"])
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             self.raised("the factory", e)
-        ask = getattr(opt, "ask", None)
-        tell = getattr(opt, "tell", None)
+        ask: Any = getattr(opt, "ask", None)
+        tell: Any = getattr(opt, "tell", None)
         if not callable(ask) or not callable(tell):
             self.fault(
                 "contract",
@@ -207,7 +207,7 @@ class _Server:
             if op == "ask":
                 try:
                     s = ask()
-                except BaseException as e:  # noqa: BLE001
+                except BaseException as e:
                     self.raised("ask()", e)
                 if s is None:
                     self.send({"op": "none"})
@@ -215,7 +215,7 @@ class _Server:
                 if not isinstance(s, Suggestion):
                     try:
                         shown = f"{s!r:.200}"
-                    except BaseException:  # noqa: BLE001
+                    except BaseException:
                         shown = "<unprintable>"
                     self.fault(
                         "contract",
@@ -232,7 +232,7 @@ class _Server:
                     }
                 except WireError as e:
                     self.fault("invalid_suggestion", f"ask() suggested an invalid suggestion: {e}")
-                except BaseException as e:  # noqa: BLE001 - a config mapping that raises
+                except BaseException as e:
                     self.raised("reading ask()'s suggestion", e)
                 self.suggestions[self.next_id] = s
                 self.next_id += 1
@@ -253,7 +253,7 @@ class _Server:
                 s = self.suggestions.pop(req["id"])
                 try:
                     tell(s, evaluation)
-                except BaseException as e:  # noqa: BLE001
+                except BaseException as e:
                     self.raised("tell()", e)
                 self.send({"op": "told"})
         os._exit(0)  # the parent closed the pipe: the run is over

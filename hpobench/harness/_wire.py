@@ -82,15 +82,10 @@ def decode_value(x: Any) -> Any:
         typ = NUMPY_TYPES.get(name) if type(name) is str else None
         vt = type(v)
         ok = (
-            (name == "bool" or name == "bool_")
-            and vt is bool
-            or name in _INT_TYPES
-            and vt is int
-            or name in _FLOAT_TYPES
-            and vt is float
-            or name == "str_"
-            and vt is str
-            and len(v) <= MAX_STR
+            ((name == "bool" or name == "bool_") and vt is bool)
+            or (name in _INT_TYPES and vt is int)
+            or (name in _FLOAT_TYPES and vt is float)
+            or (name == "str_" and vt is str and len(v) <= MAX_STR)
         )
         if typ is None or not ok:
             raise WireError(f"not a valid numpy scalar: {x!r:.100}")
