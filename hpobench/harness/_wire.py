@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -89,12 +89,11 @@ def decode_value(x: Any) -> Any:
         )
         if typ is None or not ok:
             raise WireError(f"not a valid numpy scalar: {x!r:.100}")
-        try:
-            out = typ(v)
-        except (OverflowError, ValueError) as e:
-            raise WireError(f"not a valid numpy scalar: {x!r:.100} ({e})") from None
-        if name in _INT_TYPES and int(out) != v:
-            raise WireError(f"{v} is out of range for {name}")
+        if name in _INT_TYPES:
+            info = np.iinfo(cast(Any, typ))
+            if not info.min <= v <= info.max:
+                raise WireError(f"{v} is out of range for {name}")
+        out = typ(v)
         if name in _FLOAT_TYPES and not (float(out) == v or (math.isnan(v) and out != out)):
             raise WireError(f"{v!r} is not exactly a {name}")
         return out

@@ -7,15 +7,15 @@ Each sandboxed run starts a Python process (about a second of CPU), so the fault
 from __future__ import annotations
 
 import importlib.machinery
-import signal
 import sys
 import textwrap
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from hpobench import OptimizerError, registry
+from hpobench import OptimizerError, ProtocolError, registry
 from hpobench.harness import RunStatus, Trajectory, run_study, run_suite, trajectory_path
 from hpobench.harness._loading import load_optimizer, parse_optimizer, resolve_optimizer
 from hpobench.harness._sandbox import (
@@ -134,7 +134,7 @@ def test_run_suite_sandboxed_writes_the_same_files(mf: SimpleNamespace, tmp_path
     bid = mf.table()
     proto = mf.protocol(n_workers=2, budget_base=8.0)
     path = write(tmp_path, RANDOM)
-    kw = {"suite": [bid], "repetitions": 1}
+    kw: dict[str, Any] = {"suite": [bid], "repetitions": 1}
     [a] = run_suite(str(path), proto, out=tmp_path / "a", **kw)
     [b] = run_suite(str(path), proto, out=tmp_path / "b", sandbox=True, **kw)
     assert (a.outcome, b.outcome, b.status) == ("ran", "ran", "completed")
@@ -344,11 +344,11 @@ def test_a_hang_fails_one_run_and_the_suite_goes_on(mf: SimpleNamespace, tmp_pat
         "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    time.sleep(60)",
     )
     proto, out = mf.protocol(), tmp_path / "out"
-    kw = {"out": out, "sandbox": True, "call_timeout": 1.0}
-    [first] = run_suite(str(path), proto, suite=[b], repetitions=1, **kw)  # type: ignore[arg-type]
+    kw: dict[str, Any] = {"out": out, "sandbox": True, "call_timeout": 1.0}
+    [first] = run_suite(str(path), proto, suite=[b], repetitions=1, **kw)
     assert first.status == "completed"
     before = first.path.read_bytes()
-    res = run_suite(str(path), proto, suite=[a, b], repetitions=2, **kw)  # type: ignore[arg-type]
+    res = run_suite(str(path), proto, suite=[a, b], repetitions=2, **kw)
     assert [(r.benchmark_id, r.repetition, r.outcome, r.status) for r in res] == [
         (a, 0, "ran", "failed"),
         (a, 1, "ran", "failed"),
@@ -410,16 +410,35 @@ def test_a_file_beside_the_optimizer_does_not_shadow_installed_modules(
 
 def test_a_module_that_fails_to_load_is_an_error_at_once(tmp_path: Path) -> None:
     path = write(tmp_path, RANDOM + "\nraise ImportError('missing dependency')\n")
-    with pytest.raises(OptimizerError, match="failed to load in the sandbox.*missing dependency"):
+    with pytest.raises(OptimizerError, match=r"failed to load in the sandbox.*missing dependency"):
         sandboxed_factory(str(path))
-    with pytest.raises(OptimizerError, match="must be 'file.py:factory'"):
+    with pytest.raises(OptimizerError, match=r"must be 'file\.py:factory'"):
         sandboxed_factory(lambda problem, seed: None)
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX only")
-def test_sandboxed_factory_checks_its_arguments(tmp_path: Path) -> None:
-    from hpobench import ProtocolError
+BAD_ARGUMENTS = [
+    # (keyword arguments, error class, words the message must contain)
+    ({"call_timeout": 0}, ProtocolError, "call_timeout must be None or `> 0` seconds"),
+    ({"call_timeout": True}, ProtocolError, "call_timeout must be None or `> 0` seconds"),
+    ({"memory_limit_mb": 10}, ProtocolError, "memory_limit_mb must be None or an integer >= 64"),
+    ({"memory_limit_mb": 1.5e3}, ProtocolError, "memory_limit_mb must be None or an integer"),
+    ({"startup_timeout": -1.0}, ProtocolError, "startup_timeout must be `> 0` seconds"),
+    ({"optimizer": "nope.py"}, OptimizerError, "must exist"),
+    ({"optimizer": "not a module"}, OptimizerError, "neither a .py file nor a dotted module"),
+]
 
-    for kw in ({"call_timeout": 0}, {"memory_limit_mb": 10}, {"startup_timeout": -1.0}):
-        with pytest.raises(ProtocolError):
-            sandboxed_factory("baselines/random_search.py", **kw)  # type: ignore[arg-type]
+
+@pytest.mark.parametrize(("kw", "error", "words"), BAD_ARGUMENTS)
+def test_bad_arguments_say_what_must_hold(
+    mf: SimpleNamespace, tmp_path: Path, kw: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    kw = {"optimizer": "baselines/random_search.py", **kw}
+    with pytest.raises(error) as e:
+        sandboxed_factory(**kw)
+    assert words in str(e.value)
+    opt = kw.pop("optimizer")
+    if "startup_timeout" in kw:  # not a run_suite argument
+        return
+    with pytest.raises(error) as e:
+        run_suite(opt, mf.protocol(), out=tmp_path, suite=[mf.table()], sandbox=True, **kw)
+    assert words in str(e.value)
