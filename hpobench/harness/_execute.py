@@ -110,7 +110,9 @@ def execute_job(job: _Job) -> _JobResult:
             if sandboxed is not None:
                 sandboxed.close()
         if sandboxed is not None:
-            traj = replace(traj, timing={**traj.timing, "sandbox_level": sandboxed.sandbox_level})
+            sandbox = {"sandbox_level": sandboxed.sandbox_level,
+                       "sandbox_startup_s": sandboxed.startup_s}  # fmt: skip
+            traj = replace(traj, timing={**traj.timing, **sandbox})
     except HPOBenchError as e:
         return _JobResult(
             job.benchmark_id, job.repetition, None, "", 0, None, f"{type(e).__name__}: {e}"
@@ -322,7 +324,11 @@ def run_suite(
     ref: OptimizerRef | SandboxSpec | OptimizerFactory
     if sandbox:
         sandboxed = sandboxed_factory(
-            optimizer, call_timeout=call_timeout, memory_limit_mb=memory_limit_mb, protect=[out_dir]
+            optimizer,
+            call_timeout=call_timeout,
+            memory_limit_mb=memory_limit_mb,
+            protect=[out_dir],
+            prefetch=not proto.charge_optimizer_time,  # a charged ask is timed by the simulator
         )
         ref = sandboxed.spec
         factory: OptimizerFactory = sandboxed

@@ -109,6 +109,7 @@ class SandboxSpec:
     memory_limit_mb: int | None
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
     protected: tuple[str, ...] = ()
+    prefetch: bool = True
 
     def load(self) -> SandboxedFactory:
         return SandboxedFactory(self)
@@ -120,7 +121,8 @@ class SandboxedFactory:
     Carries the optimizer's identity (``optimizer_name``, ``version``,
     ``optimizer_source_sha256``) so that trajectories record the same provenance as in-process.
     ``sandbox_level`` is the isolation the last started process reached: ``"landlock-abiN"``
-    (table files unreadable) or ``"process"`` (own process and limits only). :meth:`close` kills
+    (table files unreadable) or ``"process"`` (own process and limits only); ``startup_s`` the
+    seconds it took to start and build the optimizer. :meth:`close` kills
     any process still running (the simulator does not say when a run ends; a proxy that is
     garbage-collected also kills its process).
     """
@@ -131,11 +133,13 @@ class SandboxedFactory:
         self.version = spec.optimizer_version
         self.optimizer_source_sha256 = spec.optimizer_source_sha256
         self.sandbox_level = ""
+        self.startup_s = math.nan
         self._children: weakref.WeakSet[_Child] = weakref.WeakSet()
 
     def __call__(self, problem: Problem, seed: int) -> SandboxedOptimizer:
         opt = SandboxedOptimizer(self.spec, problem, seed)
         self.sandbox_level = opt.child.level
+        self.startup_s = opt.startup_s
         self._children.add(opt.child)
         return opt
 
@@ -154,6 +158,7 @@ def sandboxed_factory(
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     protect: Iterable[str | Path] = (),
+    prefetch: bool = True,
 ) -> SandboxedFactory:
     """A factory that runs ``optimizer`` sandboxed, one fresh process per run.
 
@@ -166,6 +171,12 @@ def sandboxed_factory(
         startup_timeout: seconds to start the process and import the optimizer's module.
         protect: more paths the optimizer must not read (e.g. the run's output directory), on
             top of the data root, the checkout's data/surrogates/leaderboard and registered tables.
+        prefetch: after each ``tell`` that the simulator follows with an ``ask`` (a worker is
+            free, the evaluation cap and the time budget are not reached), let the child run that
+            ``ask`` at once: one pipe round trip per trial instead of two, the same calls in the
+            same order. Set it ``False`` under a protocol with ``charge_optimizer_time``: there
+            the ask's wall time is charged and must be measured by the simulator itself
+            (``run_suite`` does this).
 
     The optimizer's module is imported only in a probe *process* (never in this one), which also
     checks the factory's signature and reports the optimizer's name, version and source sha256;
@@ -203,6 +214,7 @@ def sandboxed_factory(
         memory_limit_mb=memory_limit_mb,
         startup_timeout=float(startup_timeout),
         protected=tuple(sorted({str(Path(p).resolve()) for p in protect})),
+        prefetch=bool(prefetch),
     )
     child = _Child(draft)
     try:
@@ -223,6 +235,7 @@ def sandboxed_factory(
         memory_limit_mb=draft.memory_limit_mb,
         startup_timeout=draft.startup_timeout,
         protected=draft.protected,
+        prefetch=draft.prefetch,
     ).load()
 
 
@@ -257,19 +270,29 @@ class SandboxedOptimizer:
     """
 
     def __init__(self, spec: SandboxSpec, problem: Problem, seed: int) -> None:
+        t0 = time.perf_counter()
         self.child = _Child(spec)
         self._limit = math.inf if spec.call_timeout is None else spec.call_timeout
         self._pending: dict[int, tuple[int, Suggestion]] = {}
         self._next_id = 0
+        self._prefetch = spec.prefetch
+        self._cap = problem.max_evaluations
+        self._budget = problem.time_budget
+        self._ahead = False  # the child already runs the ask the simulator calls next
         weakref.finalize(self, self.child.close)
         self.child.send_init(_problem_message(problem), int(seed))
         self.child.receive(spec.startup_timeout, "loading the optimizer", ("loaded",))
         self.child.send(_START, self._limit, "the factory")
         self.child.receive(self._limit, "the factory", ("ready",))
+        self.startup_s = time.perf_counter() - t0
+        """Seconds from starting the process to the optimizer built (imports included)."""
 
     def ask(self) -> Suggestion | None:
         child = self.child
-        child.send(_ASK, self._limit, "ask()")
+        if self._ahead:
+            self._ahead = False
+        else:
+            child.send(_ASK, self._limit, "ask()")
         msg = child.receive(self._limit, "ask()", ("suggestion", "none"))
         if msg["op"] == "none":
             return None
@@ -290,8 +313,15 @@ class SandboxedOptimizer:
 
     def tell(self, suggestion: Suggestion, evaluation: Evaluation) -> None:
         child = self.child
+        if self._ahead:  # a prefetched ask the simulator did not call (it charges wall time)
+            self._ahead = False
+            if child.receive(self._limit, "ask()", ("suggestion", "none"))["op"] == "suggestion":
+                self._next_id += 1
         sid, _ = self._pending.pop(id(suggestion))
         ev = evaluation
+        # After a tell the simulator asks again iff the cap and the budget are not reached
+        # (a worker was just freed); "now" is the evaluation's finish time.
+        then_ask = self._prefetch and self._next_id < self._cap and float(ev.time) < self._budget
         curve = np.asarray(ev.curve)
         msg = {
             "op": "tell",
@@ -305,9 +335,11 @@ class SandboxedOptimizer:
                 "curve": {"dtype": curve.dtype.name, "v": curve.tolist()},
                 "time": encode_value(ev.time),
             },
+            "then_ask": then_ask,
         }
         child.send(dumps(msg), self._limit, "tell()")
-        child.receive(self._limit, "tell()", ("told",))
+        child.receive(self._limit, "tell()", ("told",), more=then_ask)
+        self._ahead = then_ask
 
 
 def _problem_message(p: Problem) -> dict[str, Any]:
@@ -457,8 +489,13 @@ class _Child:
             if view and time.perf_counter() > deadline:
                 self.timeout(call, limit)
 
-    def receive(self, limit: float, call: str, ops: tuple[str, ...]) -> dict[str, Any]:
-        """The next reply, one of ``ops`` (a ``fault`` raises); checks framing and size."""
+    def receive(
+        self, limit: float, call: str, ops: tuple[str, ...], *, more: bool = False
+    ) -> dict[str, Any]:
+        """The next reply, one of ``ops`` (a ``fault`` raises); checks framing and size.
+
+        ``more``: a second reply may follow at once (a prefetched ask); else any byte after the
+        reply is a protocol violation."""
         buf = self.buf
         deadline = time.perf_counter() + limit
         while True:
@@ -481,7 +518,7 @@ class _Child:
                 buf += chunk
         line = bytes(buf[:i])
         del buf[: i + 1]
-        if buf:
+        if buf and not more:
             self.violation(call, f"more than one reply to one request: {bytes(buf[:100])!r}")
         try:
             msg = loads(line)

@@ -14,7 +14,9 @@ or optimizer code runs it, using only the standard library:
 
 Then it says ``hello`` (with the isolation it reached) and serves requests: ``init`` (load the
 optimizer by spec, call the factory), ``ask`` and ``tell``, one JSON line each way
-(:mod:`hpobench.harness._wire`). Any ``BaseException`` from the optimizer becomes a ``fault``
+(:mod:`hpobench.harness._wire`). A ``tell`` marked ``then_ask`` is answered with ``told`` and
+then, at once, with the reply to the ``ask`` the parent knows comes next (one round trip per
+trial instead of two). Any ``BaseException`` from the optimizer becomes a ``fault``
 reply naming it and the optimizer's file:line, after which the process exits.
 """
 
@@ -201,42 +203,45 @@ class _Server:
         self.send({"op": "ready"})
         import numpy as np
 
+        def do_ask() -> None:
+            try:
+                s = ask()
+            except BaseException as e:
+                self.raised("ask()", e)
+            if s is None:
+                self.send({"op": "none"})
+                return
+            if not isinstance(s, Suggestion):
+                try:
+                    shown = f"{s!r:.200}"
+                except BaseException:
+                    shown = "<unprintable>"
+                self.fault(
+                    "contract",
+                    f"ask() must return a Suggestion or None, but returned "
+                    f"{type(s).__name__}: {shown}.",
+                )
+            try:
+                msg = {
+                    "op": "suggestion",
+                    "id": self.next_id,
+                    "config": encode_config(s.config),
+                    "fidelity": encode_value(s.fidelity),
+                    "resume": encode_value(s.resume),
+                }
+            except WireError as e:
+                self.fault("invalid_suggestion", f"ask() suggested an invalid suggestion: {e}")
+            except BaseException as e:
+                self.raised("reading ask()'s suggestion", e)
+            self.suggestions[self.next_id] = s
+            self.next_id += 1
+            self.send(msg)
+
         for line in self.rin:
             req = json.loads(line)
             op = req["op"]
             if op == "ask":
-                try:
-                    s = ask()
-                except BaseException as e:
-                    self.raised("ask()", e)
-                if s is None:
-                    self.send({"op": "none"})
-                    continue
-                if not isinstance(s, Suggestion):
-                    try:
-                        shown = f"{s!r:.200}"
-                    except BaseException:
-                        shown = "<unprintable>"
-                    self.fault(
-                        "contract",
-                        f"ask() must return a Suggestion or None, but returned "
-                        f"{type(s).__name__}: {shown}.",
-                    )
-                try:
-                    msg = {
-                        "op": "suggestion",
-                        "id": self.next_id,
-                        "config": encode_config(s.config),
-                        "fidelity": encode_value(s.fidelity),
-                        "resume": encode_value(s.resume),
-                    }
-                except WireError as e:
-                    self.fault("invalid_suggestion", f"ask() suggested an invalid suggestion: {e}")
-                except BaseException as e:
-                    self.raised("reading ask()'s suggestion", e)
-                self.suggestions[self.next_id] = s
-                self.next_id += 1
-                self.send(msg)
+                do_ask()
             elif op == "tell":
                 ev = req["evaluation"]
                 curve = np.array(ev["curve"]["v"], dtype=ev["curve"]["dtype"])
@@ -256,6 +261,8 @@ class _Server:
                 except BaseException as e:
                     self.raised("tell()", e)
                 self.send({"op": "told"})
+                if req["then_ask"]:  # the simulator's next call is ask(): answer it now
+                    do_ask()
         os._exit(0)  # the parent closed the pipe: the run is over
 
 

@@ -114,15 +114,15 @@ def make_optimizer(problem, seed):
 """
 
 
-@pytest.mark.parametrize("continuous", [False, True])
+@pytest.mark.parametrize(("continuous", "prefetch"), [(False, True), (True, False)])
 def test_sandboxed_run_is_the_same_bytes(
-    mf: SimpleNamespace, tmp_path: Path, continuous: bool
+    mf: SimpleNamespace, tmp_path: Path, continuous: bool, prefetch: bool
 ) -> None:
     bid = mf.table(continuous=continuous, n_steps=4)
     proto = mf.protocol(n_workers=3, budget_base=12.0)
     path = write(tmp_path, TRICKY)
     inproc = run_study(bid, load_optimizer(str(path)), proto, 1)
-    factory = sandboxed_factory(str(path), call_timeout=30.0)
+    factory = sandboxed_factory(str(path), call_timeout=30.0, prefetch=prefetch)
     boxed = run_study(bid, factory, proto, 1, call_timeout=None)
     assert inproc.meta.status is RunStatus.COMPLETED, inproc.meta.stop_reason
     assert inproc.meta.n_evaluations > 10
@@ -141,6 +141,39 @@ def test_run_suite_sandboxed_writes_the_same_files(mf: SimpleNamespace, tmp_path
     ta, tb = Trajectory.read(a.path), Trajectory.read(b.path)
     assert ta.to_bytes(include_timing=False) == tb.to_bytes(include_timing=False)
     assert "sandbox_level" in tb.timing and "sandbox_level" not in ta.timing
+
+
+STRICT = """
+class Opt:
+    # fails if asked when the simulator would not ask: at or after the budget, or past the cap
+    def __init__(self, problem, seed):
+        self.p, self.rng, self.asks, self.now = problem, np.random.default_rng(seed), 0, 0.0
+    def ask(self):
+        self.asks += 1
+        if self.now >= self.p.time_budget or self.asks > self.p.max_evaluations:
+            raise RuntimeError(f"asked at {self.now} (ask {self.asks})")
+        return Suggestion(self.p.space.sample(self.rng))
+    def tell(self, suggestion, evaluation):
+        self.now = evaluation.time
+
+def make_optimizer(problem, seed):
+    return Opt(problem, seed)
+"""
+
+
+@pytest.mark.parametrize("limit", ["budget", "cap"])
+def test_prefetch_calls_ask_only_when_the_simulator_would(
+    mf: SimpleNamespace, tmp_path: Path, limit: str
+) -> None:
+    bid = mf.table(n_steps=3, cost_by_config=True)
+    kw = {"budget_base": 10.0} if limit == "budget" else {"max_evaluations_factor": 0.5}
+    proto = mf.protocol(n_workers=2, budget_per_sqrt_dim=0.0, **kw)
+    path = write(tmp_path, STRICT)
+    traj = run_study(bid, sandboxed_factory(str(path)), proto, 0, call_timeout=None)
+    assert traj.meta.status is RunStatus.COMPLETED, traj.meta.stop_reason
+    assert limit in traj.meta.stop_reason or "evaluation cap" in traj.meta.stop_reason
+    inproc = run_study(bid, load_optimizer(str(path)), proto, 0)
+    assert traj.to_bytes(include_timing=False) == inproc.to_bytes(include_timing=False)
 
 
 # -- an optimizer cannot reach the answers -----------------------------------------------------
