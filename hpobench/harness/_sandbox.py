@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import weakref
+from base64 import b64encode
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,7 +333,7 @@ class SandboxedOptimizer:
                 "fidelity": encode_value(ev.fidelity),
                 "value": encode_value(ev.value),
                 "cost": encode_value(ev.cost),
-                "curve": {"dtype": curve.dtype.name, "v": curve.tolist()},
+                "curve": {"dtype": curve.dtype.str, "b64": b64encode(curve.tobytes()).decode()},
                 "time": encode_value(ev.time),
             },
             "then_ask": then_ask,

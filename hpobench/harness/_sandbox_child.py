@@ -31,6 +31,7 @@ import resource
 import signal
 import sys
 import traceback
+from base64 import b64decode
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
@@ -244,8 +245,8 @@ class _Server:
                 do_ask()
             elif op == "tell":
                 ev = req["evaluation"]
-                curve = np.array(ev["curve"]["v"], dtype=ev["curve"]["dtype"])
-                curve.setflags(write=False)
+                # raw bytes (exact, and 50x cheaper than a JSON list); read-only over bytes
+                curve = np.frombuffer(b64decode(ev["curve"]["b64"]), dtype=ev["curve"]["dtype"])
                 evaluation = Evaluation(
                     decode_value(ev["trial_id"]),
                     decode_config(ev["config"]),
