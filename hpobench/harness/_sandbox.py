@@ -4,7 +4,7 @@ the trajectories are the same as in-process, bit for bit.
 
 What the sandbox does (docs/harness.md, "Sandboxed runs", says what it guarantees and what not):
 
-* **A fresh interpreter per run** (``python -I``, a new session), started by
+* **A fresh interpreter per run** (``python -I``, its own process group), started by
   :class:`SandboxedFactory` when the simulator calls the factory; it holds no benchmark, no table
   and no data root (``HPOBENCH_DATA`` points at a path that does not exist). State an optimizer
   leaks (module globals, threads, signal handlers) dies with its run.
@@ -445,7 +445,7 @@ class _Child:
                 pass_fds=(cmd_r, rep_w, diag_w),
                 stdin=subprocess.DEVNULL,
                 stdout=2,  # what the optimizer prints goes to stderr, never onto the pipe
-                start_new_session=True,
+                process_group=0,  # its own group (killed as one), same session
                 env=env,
                 cwd=self.scratch,
             )

@@ -1,7 +1,7 @@
 """The sandboxed side of :mod:`hpobench.harness._sandbox`: runs one optimizer for one run.
 
-Started by the parent as ``python -I <this file> <setup JSON>`` in a new session, with three
-pipes (requests in, replies out, a diagnostics pipe for ``faulthandler``). Before any hpobench
+Started by the parent as ``python -I <this file> <setup JSON>`` in its own process group, with
+three pipes (requests in, replies out, a diagnostics pipe for ``faulthandler``). Before any hpobench
 or optimizer code runs it, using only the standard library:
 
 1. asks to be killed when the parent dies, caps its address space (``RLIMIT_AS``) and core dumps;
