@@ -339,7 +339,10 @@ class SandboxedOptimizer:
             "then_ask": then_ask,
         }
         child.send(dumps(msg), self._limit, "tell()")
-        child.receive(self._limit, "tell()", ("told",), more=then_ask)
+        # With then_ask, "told" comes with the next ask's reply: the two calls share the wait.
+        limit = 2 * self._limit if then_ask else self._limit
+        child.receive(limit, "tell()" if not then_ask else "tell() and the ask() after it",
+                      ("told",), more=then_ask)  # fmt: skip
         self._ahead = then_ask
 
 
@@ -592,7 +595,9 @@ class _Child:
         self.close()
         raise OptimizerFault(
             "timeout",
-            f"{call} ran over the wall-clock limit of {limit:.6g} s per call; the sandbox killed "
+            f"{call} ran over the wall-clock limit of {limit:.6g} s"
+            + (" per call" if " and " not in call else f" for both ({limit / 2:.6g} s per call)")
+            + "; the sandbox killed "
             f"the optimizer's process{where}",
         )
 

@@ -15,8 +15,8 @@ or optimizer code runs it, using only the standard library:
 Then it says ``hello`` (with the isolation it reached) and serves requests: ``init`` (load the
 optimizer by spec, call the factory), ``ask`` and ``tell``, one JSON line each way
 (:mod:`hpobench.harness._wire`). A ``tell`` marked ``then_ask`` is answered with ``told`` and
-then, at once, with the reply to the ``ask`` the parent knows comes next (one round trip per
-trial instead of two). Any ``BaseException`` from the optimizer becomes a ``fault``
+the reply to the ``ask`` the parent knows comes next, in one write (one round trip per trial
+instead of two); a fault in either is sent in their place. Any ``BaseException`` from the optimizer becomes a ``fault``
 reply naming it and the optimizer's file:line, after which the process exits.
 """
 
@@ -124,13 +124,16 @@ class _Server:
         self.suggestions: dict[int, Any] = {}
         self.next_id = 0
         self.roots: tuple[str, ...] = ()
+        self.held = b""  # a "told" sent together with the prefetched ask's reply
 
     def send(self, msg: dict[str, Any]) -> None:
         from hpobench.harness._wire import dumps
 
-        _write(self.wfd, dumps(msg))
+        data, self.held = self.held + dumps(msg), b""
+        _write(self.wfd, data)
 
     def fault(self, kind: str, message: str) -> None:
+        self.held = b""  # the parent reads the fault in place of "told": the run ends either way
         self.send({"op": "fault", "kind": kind, "message": message})
         os._exit(0)
 
@@ -261,9 +264,15 @@ class _Server:
                     tell(s, evaluation)
                 except BaseException as e:
                     self.raised("tell()", e)
-                self.send({"op": "told"})
-                if req["then_ask"]:  # the simulator's next call is ask(): answer it now
+                if req[
+                    "then_ask"
+                ]:  # the simulator's next call is ask(): answer it now, in one write
+                    from hpobench.harness._wire import dumps
+
+                    self.held = dumps({"op": "told"})
                     do_ask()
+                else:
+                    self.send({"op": "told"})
         os._exit(0)  # the parent closed the pipe: the run is over
 
 

@@ -283,6 +283,14 @@ FAULTS = [
         {"call_timeout": 0.5},
     ),
     (
+        "hang-in-a-prefetched-ask",
+        "import time\nif self.n == 2:\n    time.sleep(60)  #HERE",
+        "timeout",
+        ["tell() and the ask() after it ran over the wall-clock limit of 1 s for both (0.5 s"],
+        True,
+        {"call_timeout": 0.5},
+    ),
+    (
         "bare-except-retry",
         "import time\nwhile True:\n    try:\n        time.sleep(10)  #HERE\n    except:\n        pass",
         "timeout",
