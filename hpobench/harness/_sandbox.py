@@ -6,8 +6,8 @@ What the sandbox does (docs/harness.md, "Sandboxed runs", says what it guarantee
 
 * **A fresh interpreter per run** (``python -I``, its own process group), started by
   :class:`SandboxedFactory` when the simulator calls the factory; it holds no benchmark, no table
-  and no data root (``HPOBENCH_DATA`` points at a path that does not exist). State an optimizer
-  leaks (module globals, threads, signal handlers) dies with its run.
+  and no data root of its own (``HPOBENCH_DATA`` is unset, the user root points at a path that
+  does not exist; the shipped ``data/`` is unreadable under Landlock). State an optimizer leaks (module globals, threads, signal handlers) dies with its run.
 * **No table files.** Where Linux Landlock is available the child confines itself, before any
   optimizer code runs, to reading Python and its libraries and writing one scratch directory;
   the data root, the checkout's ``data/``, ``surrogates/`` and ``leaderboard/``, every registered
@@ -374,17 +374,21 @@ def _text(x: Any, what: str, limit: int = _MAX_TEXT) -> str:
 # -- the child process -------------------------------------------------------------------------
 def protected_paths(extra: Iterable[str] = ()) -> list[str]:
     """Paths the optimizer's process must not read: every place tables and results live here."""
-    from hpobench.registry import data_root, list_benchmarks, spec
+    from hpobench.registry import data_roots, list_benchmarks, spec
 
     root = Path(__file__).resolve().parent.parent.parent
-    paths = {data_root(), root / "data", root / "surrogates", root / "leaderboard"}
-    for bid in list_benchmarks():
+    paths = {*data_roots(), root / "data", root / "surrogates", root / "leaderboard"}
+    try:
+        ids = list_benchmarks()
+    except Exception:  # a broken manifest must not stop the sandbox: its root is covered
+        ids = []
+    for bid in ids:
         try:
             p = spec(bid).path
         except Exception:
             continue
         if p is not None:
-            paths.add(Path(p) if Path(p).is_absolute() else data_root() / p)
+            paths.add(Path(p))
     paths.update(Path(p) for p in extra)
     return sorted(str(p.resolve()) for p in paths)
 
@@ -440,7 +444,8 @@ class _Child:
             + ([os.path.dirname(ref.path)] if ref.path else []),
         }
         env = dict(os.environ)
-        env["HPOBENCH_DATA"] = os.path.join(self.scratch, "no-data-in-the-sandbox")
+        env.pop("HPOBENCH_DATA", None)  # no extra data roots; the user root points nowhere
+        env["HPOBENCH_USER_DATA"] = os.path.join(self.scratch, "no-data-in-the-sandbox")
         env["TMPDIR"] = self.scratch
         try:
             self.proc = subprocess.Popen(

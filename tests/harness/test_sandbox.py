@@ -228,10 +228,11 @@ def test_sandboxed_optimizer_cannot_reach_the_answers(mf: SimpleNamespace, tmp_p
     bid, path = cheater(mf, tmp_path)
     traj = run_study(bid, spec(path).load(), mf.protocol(), 0, call_timeout=None)
     assert traj.meta.status is RunStatus.FAILED
-    assert "cheats: make failed: BenchmarkNotFoundError, read failed: PermissionError" in (
-        traj.meta.stop_reason
-    ), traj.meta.stop_reason
-    assert "oracle" not in traj.meta.stop_reason.split("cheats:")[1]
+    cheats = traj.meta.stop_reason.split("cheats: ")[1]
+    # make() fails (the parent's registration is not there; the shipped manifest is unreadable)
+    assert cheats.startswith("make failed: "), cheats
+    assert "read failed: PermissionError" in cheats
+    assert "oracle" not in cheats
 
 
 def test_protected_paths_cover_tables_and_outputs(mf: SimpleNamespace, tmp_path: Path) -> None:
