@@ -16,14 +16,18 @@ from typing import Any
 import pytest
 
 from hpobench import OptimizerError, ProtocolError, registry
-from hpobench.harness import RunStatus, Trajectory, run_study, run_suite, trajectory_path
-from hpobench.harness._loading import load_optimizer, parse_optimizer, resolve_optimizer
-from hpobench.harness._sandbox import (
+from hpobench.harness import (
+    RunStatus,
     SandboxSpec,
+    Trajectory,
     isolation_available,
-    protected_paths,
+    run_study,
+    run_suite,
     sandboxed_factory,
+    trajectory_path,
 )
+from hpobench.harness._loading import load_optimizer, parse_optimizer, resolve_optimizer
+from hpobench.harness._sandbox import protected_paths
 
 needs_isolation = pytest.mark.skipif(
     not isolation_available(), reason="Landlock is not available in this kernel"
@@ -136,7 +140,8 @@ def test_run_suite_sandboxed_writes_the_same_files(mf: SimpleNamespace, tmp_path
     path = write(tmp_path, RANDOM)
     kw: dict[str, Any] = {"suite": [bid], "repetitions": 1}
     [a] = run_suite(str(path), proto, out=tmp_path / "a", **kw)
-    [b] = run_suite(str(path), proto, out=tmp_path / "b", sandbox=True, **kw)
+    # on a process pool: the job's SandboxSpec is pickled to the worker, which starts the child
+    [b] = run_suite(str(path), proto, out=tmp_path / "b", sandbox=True, executor="pool", **kw)
     assert (a.outcome, b.outcome, b.status) == ("ran", "ran", "completed")
     ta, tb = Trajectory.read(a.path), Trajectory.read(b.path)
     assert ta.to_bytes(include_timing=False) == tb.to_bytes(include_timing=False)
