@@ -55,7 +55,7 @@ from hpobench.harness import _landlock, _sandbox_child
 from hpobench.harness._contract import Evaluation, Problem, Suggestion
 from hpobench.harness._fault import OptimizerFault
 from hpobench.harness._loading import OptimizerRef, parse_optimizer
-from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT
+from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, check_call_timeout
 from hpobench.harness._wire import (
     MAX_MESSAGE_BYTES,
     WireError,
@@ -183,14 +183,7 @@ def sandboxed_factory(
     checks the factory's signature and reports the optimizer's name, version and source sha256;
     a module that fails to load raises ``OptimizerError`` here.
     """
-    if call_timeout is not None and (
-        isinstance(call_timeout, bool)
-        or not isinstance(call_timeout, (int, float))
-        or not call_timeout > 0
-    ):
-        raise ProtocolError(
-            f"call_timeout must be None or `> 0` seconds, but got {call_timeout!r}."
-        )
+    limit = check_call_timeout(call_timeout)
     if memory_limit_mb is not None and (
         isinstance(memory_limit_mb, bool)
         or not isinstance(memory_limit_mb, int)
@@ -211,7 +204,7 @@ def sandboxed_factory(
         optimizer_name="",
         optimizer_version="",
         optimizer_source_sha256="",
-        call_timeout=None if call_timeout is None else float(call_timeout),
+        call_timeout=limit,
         memory_limit_mb=memory_limit_mb,
         startup_timeout=float(startup_timeout),
         protected=tuple(sorted({str(Path(p).resolve()) for p in protect})),

@@ -66,7 +66,7 @@ def test_run_sandboxed(setup: SimpleNamespace, capsys: pytest.CaptureFixture[str
         (["--suite", "fcent"], "Did you mean .*'fcnet'"),
         (["--optimizer", "nope.py"], "must exist"),
         (["--workers-pool", "0"], "--workers-pool must be >= 1"),
-        (["--call-timeout", "-1"], "--call-timeout must be >= 0"),
+        (["--call-timeout", "-1"], "call_timeout must be None \\(no limit\\) or a finite number"),
         (["--sandbox", "--memory-limit", "-5"], "--memory-limit must be >= 0"),
     ],
 )
@@ -93,8 +93,8 @@ def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     text = capsys.readouterr().out
     for needle in (
-        "sf-serial-v1",
-        "mf-async4-v1",
+        "sf-serial-v2",
+        "mf-async4-v2",
         "--workers-pool",
         "--ray",
         "make_optimizer",
