@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import ConfigError, FidelityError, SeedError
+from hpobench._validate import as_scalar
 from hpobench.benchmark._base import Benchmark
 from hpobench.benchmark._index import ConfigIndex, build_index
 from hpobench.benchmark._result import BatchResult, Result, _make_result
@@ -104,6 +105,7 @@ class TabularBenchmark(Benchmark):
         )
 
     def _seed_index_slow(self, seed: Any) -> int:
+        seed = as_scalar(seed)  # np.int64(0) and np.array(0) are seed 0
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
             raise SeedError(
                 f"{self.id}: seed must be an int among {list(self.seeds)}, but got {seed!r}."

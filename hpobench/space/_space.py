@@ -76,6 +76,11 @@ class SearchSpace:
         return self._hps
 
     def __getitem__(self, name: str) -> Hyperparameter:
+        if not isinstance(name, str):
+            raise ConfigError(
+                f"A hyperparameter is looked up by its name (a str), but got "
+                f"{type(name).__name__}: {name!r}; the space has {list(self._names)}."
+            )
         try:
             return self._by_name[name]
         except KeyError:
@@ -214,6 +219,11 @@ class SearchSpace:
         except (TypeError, json.JSONDecodeError) as e:
             raise ConfigError(
                 f"A search space JSON must be valid JSON, but parsing failed: {e}."
+            ) from None
+        except RecursionError:
+            raise ConfigError(
+                "A search space JSON must be an object with a 'hyperparameters' list, but it is "
+                "nested too deeply to parse."
             ) from None
         return cls.from_dict(d)
 
