@@ -131,6 +131,17 @@ class Float:
             v = self.low + u * (self.high - self.low)
         return min(max(v, self.low), self.high)
 
+    def from_unit_array(self, u: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`from_unit` (float64 array in, float64 array out)."""
+        u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            v = np.exp(lo + u * (hi - lo))
+        else:
+            v = self.low + u * (self.high - self.low)
+        v = np.where(u == 0.0, self.low, np.where(u == 1.0, self.high, v))
+        return np.clip(v, self.low, self.high)
+
     def grid(self, n_points: int | None = None) -> tuple[float, ...]:
         if n_points is None:
             raise ConfigError(f"{self.name} is continuous: a grid needs `n_points`, but got None.")
@@ -217,6 +228,16 @@ class Int:
         else:
             v = round(self.low - 0.5 + u * (self.high - self.low + 1))
         return int(min(max(v, self.low), self.high))
+
+    def from_unit_array(self, u: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`from_unit` (float64 array in, int64 array out)."""
+        u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
+        if self.log and self.low > 0.5:
+            lo, hi = math.log(self.low - 0.5), math.log(self.high + 0.5)
+            v = np.round(np.exp(lo + u * (hi - lo)))
+        else:
+            v = np.round(self.low - 0.5 + u * (self.high - self.low + 1))
+        return np.clip(v, self.low, self.high).astype(np.int64)
 
     def grid(self, n_points: int | None = None) -> tuple[int, ...]:
         if n_points is None:
@@ -362,6 +383,11 @@ class Categorical(_Discrete):
 
     @property
     def _values(self) -> tuple[Value, ...]:
+        return self.choices
+
+    @property
+    def values(self) -> tuple[Value, ...]:
+        """The choices: the same accessor as ``Ordinal.values``, so no ``isinstance`` is needed."""
         return self.choices
 
     def to_unit(self, value: Any) -> float:
