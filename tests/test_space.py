@@ -266,7 +266,7 @@ def test_encode_decode_many_round_trip() -> None:
     assert x.shape == (20, len(SPACE)) and np.all((x >= 0) & (x <= 1))
     again = SPACE.decode_many(x)
     np.testing.assert_allclose(SPACE.encode_many(again), x, rtol=1e-9, atol=1e-12)
-    with raises(r"decode_many needs shape \(n, 3\)"):
+    with raises(r"decode_many needs shape \(n, 8\)"):
         SPACE.decode_many(np.zeros((2, 5)))
 
 
