@@ -298,7 +298,9 @@ def test_update_manifest_refuses_duplicate_ids(isolated_registry: Path, make_tab
             r"A benchmark id must look like 'family/task-vN'",
         ),
         (
-            '{"tables": [{"id": "a/b-v1", "path": "x", "meta_sha256": "' + "0" * 64 + '"}, {"id": "a/b-v1", "path": "y"}]}',
+            '{"tables": [{"id": "a/b-v1", "path": "x", "meta_sha256": "'
+            + "0" * 64
+            + '"}, {"id": "a/b-v1", "path": "y"}]}',
             r"ids must be unique, but 'a/b-v1' repeats",
         ),
     ],

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 from hpobench._errors import ConfigError
+from hpobench._validate import check_int
 from hpobench.generate._errors import GenerationError
 
 __all__ = ["Executor", "LocalExecutor", "ProcessExecutor", "RayExecutor"]
@@ -80,9 +81,7 @@ class ProcessExecutor:
     name = "process"
 
     def __init__(self, *, n_workers: int) -> None:
-        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-            raise ConfigError(f"`n_workers >= 1` must hold, but got {n_workers!r}.")
-        self.n_workers = n_workers
+        self.n_workers = check_int("n_workers", n_workers, low=1, high=4096, error=ConfigError)
 
     def map(self, fn: Callable[[C, J], R], context: C, jobs: Sequence[J]) -> Iterator[R]:
         if not jobs:

@@ -194,9 +194,9 @@ def plan_run(
         all_seeds = _check_seeds(seeds)
         half = math.ceil(len(all_seeds) / 2)
         tuning, test = all_seeds[:half], all_seeds[half:]
-    size = v.chunk_size if chunk_size is None else chunk_size
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ConfigError(f"`chunk_size >= 1` (an integer) must hold, but got {size!r}.")
+    size = check_int(
+        "chunk_size", v.chunk_size if chunk_size is None else chunk_size, low=1, error=ConfigError
+    )
     return RunPlan(
         family=family,
         variant=variant,

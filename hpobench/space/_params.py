@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hpobench._errors import ConfigError
-from hpobench._validate import as_scalar, check_bool, is_real
+from hpobench._validate import as_scalar, check_bool, is_integer, is_real
 
 __all__ = ["Categorical", "Float", "Hyperparameter", "Int", "Ordinal", "Value"]
 
@@ -258,7 +258,7 @@ class Int:
 
 
 def _check_n_points(name: str, n_points: Any) -> None:
-    if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)):
+    if not is_integer(n_points):
         raise ConfigError(f"{name}: `n_points` must be an integer >= 1, but got {n_points!r}.")
 
 
