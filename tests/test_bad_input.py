@@ -257,13 +257,13 @@ CASES = [
         "make(id, foo=1)",
         lambda t: hpobench.make(BENCH, foo=1),
         HPOBenchError,
-        ("accepts only the keyword off_table", "foo"),
+        ("takes no keywords for a table benchmark", "foo"),
     ),
     Case("make(3)", lambda t: hpobench.make(3), BenchmarkNotFoundError, ("must be a string",)),  # type: ignore[arg-type]
     Case(
         "run_suite repetitions",
         lambda t: hpobench.run_suite(
-            "baselines/random_search.py", "sf-serial-v1", out=t / "o", repetitions=10**59
+            "baselines/random_search.py", "sf-serial-v2", out=t / "o", repetitions=10**59
         ),
         ProtocolError,
         ("repetitions must be an integer in [1, 10000]",),
@@ -271,7 +271,7 @@ CASES = [
     Case(
         "run_suite repetitions float",
         lambda t: hpobench.run_suite(
-            "baselines/random_search.py", "sf-serial-v1", out=t / "o", repetitions=2.0
+            "baselines/random_search.py", "sf-serial-v2", out=t / "o", repetitions=2.0
         ),
         ProtocolError,
         ("repetitions must be an integer", "2.0"),
@@ -279,7 +279,7 @@ CASES = [
     Case(
         "run_suite out ''",
         lambda t: hpobench.run_suite(
-            "baselines/random_search.py", "sf-serial-v1", out="", repetitions=1, suite=BENCH
+            "baselines/random_search.py", "sf-serial-v2", out="", repetitions=1, suite=BENCH
         ),
         ProtocolError,
         ("non-empty path", "current directory"),
@@ -287,7 +287,7 @@ CASES = [
     Case(
         "run_suite on_changed",
         lambda t: hpobench.run_suite(
-            "baselines/random_search.py", "sf-serial-v1", out=t / "o", on_changed="maybe"
+            "baselines/random_search.py", "sf-serial-v2", out=t / "o", on_changed="maybe"
         ),
         ProtocolError,
         ("on_changed must be one of",),
@@ -566,7 +566,7 @@ CLI_CASES: list[tuple[str, Callable[[Path], list[str]], tuple[str, ...]]] = [
             "--optimizer",
             "baselines/random_search.py",
             "--protocol",
-            "sf-serial-v1",
+            "sf-serial-v2",
             "--out",
             "",
             "--suite",
@@ -584,7 +584,7 @@ CLI_CASES: list[tuple[str, Callable[[Path], list[str]], tuple[str, ...]]] = [
             "--optimizer",
             "baselines/random_search.py",
             "--protocol",
-            "sf-serial-v1",
+            "sf-serial-v2",
             "--out",
             str(t / "o"),
             "--repetitions",

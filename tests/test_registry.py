@@ -158,6 +158,8 @@ def test_check_new_table_never_replaces_unasked(
     ):
         registry.check_new_table("mine/alpha-v1", isolated_registry)
     registry.check_new_table("mine/alpha-v1", isolated_registry, replace=True)
+    registry.check_new_table("mine/alpha-v1", tmp_path / "scratch")  # not searched: a copy is fine
+    monkeypatch.setenv("HPOBENCH_DATA", str(tmp_path / "elsewhere"))
     with pytest.raises(
         TableError, match=r"exists already in the data root .*unique over the data roots"
     ):
