@@ -27,7 +27,12 @@ __all__ = ["main"]
 
 # Subcommands owned by subpackages: each module has ``register_cli(subparsers)``. Imported lazily
 # so that `hpobench list` never imports torch or ray.
-_PLUGGABLE = ("hpobench.harness._cli", "hpobench.generate._cli", "hpobench.leaderboard._cli")
+_PLUGGABLE = (
+    "hpobench.harness._cli",
+    "hpobench.generate._cli",
+    "hpobench.leaderboard._cli",
+    "hpobench.surrogate._cli",
+)
 
 
 def _human_bytes(n: int) -> str:

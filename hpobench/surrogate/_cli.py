@@ -1,0 +1,182 @@
+"""``hpobench surrogate fit|card|list``.
+
+    hpobench surrogate fit ID [ID ...] [--device auto] [--ray]   fit, measure, write with card
+    hpobench surrogate card ID [--json]                          print a task's fidelity card
+    hpobench surrogate list                                      shipped surrogates + headline
+
+``card`` and ``list`` need only numpy; ``fit`` needs torch (the ``train`` extra) and, with
+``--ray``, ray: the tasks are spread over Ray workers through the same executor that table
+generation uses (``hpobench.generate``), one task per job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from hpobench._errors import BenchmarkNotFoundError, HPOBenchError
+
+__all__ = ["register_cli"]
+
+
+def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
+    """One executor job: fit ``benchmark_id`` and return its card (module level: picklable)."""
+    from hpobench.fit import Arch, TrainConfig, fit_surrogate
+    from hpobench.registry import make
+    from hpobench.surrogate._store import surrogate_dir
+
+    bench = make(benchmark_id)
+    table = bench.table  # type: ignore[attr-defined]
+    out = surrogate_dir(benchmark_id, context["root"])
+    return fit_surrogate(
+        table,
+        out,
+        arch=Arch(**context["arch"]),
+        config=TrainConfig(steps=context["steps"], seed=context["seed"]),
+        device=context["device"],
+        progress=context["progress"],
+    )
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from hpobench.fit import DEFAULT_ARCH
+    from hpobench.registry import list_benchmarks
+    from hpobench.surrogate._store import surrogate_root, update_manifest
+
+    ids: list[str] = []
+    for pattern in args.ids:
+        import fnmatch
+
+        got = [i for i in list_benchmarks() if fnmatch.fnmatchcase(i, pattern)]
+        if not got:
+            raise BenchmarkNotFoundError(
+                f"{pattern!r} matches no registered table; see `hpobench list`."
+            )
+        ids += [i for i in got if i not in ids]
+    root = Path(args.out) if args.out else surrogate_root()
+    arch = DEFAULT_ARCH.to_dict()
+    for key in ("kind", "width", "depth", "rank"):
+        if getattr(args, key) is not None:
+            arch[key] = getattr(args, key)
+    context = {
+        "root": str(root),
+        "arch": arch,
+        "steps": args.steps,
+        "seed": args.seed,
+        "device": args.device,
+        "progress": not args.no_progress and not args.ray,
+    }
+    if args.ray:
+        from hpobench.generate._executors import RayExecutor
+
+        executor: Any = RayExecutor(num_gpus=1.0 if args.device.startswith("cuda") else 0.0)
+    else:
+        from hpobench.generate._executors import LocalExecutor
+
+        executor = LocalExecutor()
+    for card in executor.map(_fit_job, context, ids):
+        print(
+            f"{card['id']}: Spearman {card['spearman']:.4f}, Kendall {card['kendall_tau']:.4f}, "
+            f"coverage {card['coverage_objective']:.3f}, runtime monotone "
+            f"{100 * card['runtime_monotone']:.0f} %, range violations {card['range_violations']}, "
+            f"fit {card['fit_seconds']:.1f} s on {card['device']}"
+        )
+    print(f"updated {update_manifest(root)}")
+    return 0
+
+
+def _card_path(benchmark_id: str, out: str | None) -> Path:
+    from hpobench.surrogate._format import CARD_FILE
+    from hpobench.surrogate._store import list_surrogates, surrogate_dir
+
+    path = surrogate_dir(benchmark_id, out) / CARD_FILE
+    if not path.is_file():
+        raise BenchmarkNotFoundError(
+            f"No fidelity card {str(path)!r}; surrogates exist for {list_surrogates(out)}. "
+            f"Fit one with `hpobench surrogate fit {benchmark_id}`."
+        )
+    return path
+
+
+def _cmd_card(args: argparse.Namespace) -> int:
+    from hpobench.surrogate._format import CARD_MD_FILE
+
+    path = _card_path(args.id, args.out)
+    if args.json:
+        print(path.read_text(), end="")
+    else:
+        print((path.parent / CARD_MD_FILE).read_text(), end="")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from hpobench.surrogate._store import list_surrogates, surrogate_root
+
+    ids = list_surrogates(args.out)
+    if not ids:
+        print(f"No surrogates under {args.out or surrogate_root()}.")
+        return 0
+    w = max(len(i) for i in ids)
+    print(
+        f"{'id':<{w}}  {'spearman':>8}  {'kendall':>7}  {'coverage':>8}  {'ranking τ':>9}  targets"
+    )
+    for i in ids:
+        try:
+            c = json.loads(_card_path(i, args.out).read_text())
+        except (HPOBenchError, ValueError):
+            print(f"{i:<{w}}  (no card)")
+            continue
+        rk = (c.get("ranking") or {}).get("kendall_tau")
+        print(
+            f"{i:<{w}}  {c['spearman']:>8.4f}  {c['kendall_tau']:>7.4f}  "
+            f"{c['coverage_objective']:>8.3f}  {'-' if rk is None else f'{rk:.2f}':>9}  "
+            f"{'met' if c['targets']['all_met'] else 'MISSED'}"
+        )
+    print(f"\n{len(ids)} surrogates under {args.out or surrogate_root()}")
+    return 0
+
+
+def register_cli(sub: Any) -> None:
+    p = sub.add_parser(
+        "surrogate",
+        help="fit, inspect and list neural surrogates of the tables",
+        description="Neural surrogates of whole learning curves, answered without torch. "
+        "See docs/surrogates.md.",
+    )
+    ss = p.add_subparsers(dest="surrogate_command", metavar="SUBCOMMAND")
+    ss.required = True
+    f = ss.add_parser(
+        "fit",
+        help="fit surrogates (torch), measure them, write them with fidelity cards",
+        description="Fit each task's surrogate: cross-validated fidelity card, then the shipped "
+        "fit on all data; writes <root>/<family>/<task>/{weights.npz, meta.json, card.json, "
+        "card.md} and the manifest.",
+        epilog="Example: hpobench surrogate fit lcbench/phoneme-v1 --device auto; "
+        "hpobench surrogate fit 'gbt/*' --ray",
+    )
+    f.add_argument("ids", nargs="+", help="benchmark ids or patterns like 'gbt/*'")
+    f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda[:N]")
+    f.add_argument("--ray", action="store_true", help="one Ray task per id (pip install ray)")
+    f.add_argument("--out", help="surrogate root (default: $HPOBENCH_SURROGATES or surrogates/)")
+    f.add_argument("--steps", type=int, default=None, help="optimizer steps (default by size)")
+    f.add_argument("--seed", type=int, default=0, help="fitting seed (default 0)")
+    f.add_argument("--kind", choices=["mlp", "resnet"], default=None)
+    f.add_argument("--width", type=int, default=None)
+    f.add_argument("--depth", type=int, default=None)
+    f.add_argument("--rank", type=int, default=None, help="curve-basis rank (0: every step)")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    f.set_defaults(func=_cmd_fit)
+    c = ss.add_parser(
+        "card",
+        help="print a task's fidelity card",
+        epilog="Example: hpobench surrogate card lcbench/phoneme-v1",
+    )
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true", help="print card.json")
+    c.add_argument("--out", help="surrogate root")
+    c.set_defaults(func=_cmd_card)
+    ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
+    ls.add_argument("--out", help="surrogate root")
+    ls.set_defaults(func=_cmd_list)

@@ -1,0 +1,225 @@
+"""The numpy forward pass of a fitted curve surrogate (no torch at inference).
+
+The network maps a configuration's encoding to the whole learning curve of every metric of its
+table plus the runtime, and a seed spread. Its last layer emits ``R`` *curve coefficients* per
+output channel; a curve basis ``phi [T, R]`` spreads them over the ``T`` fidelity steps::
+
+    out = h @ WT.T + b                    [1 + R*C]   (C = 2M + 1 channels)
+    out[0]                                log sigma of the runtime (one per configuration)
+    coef = out[1:].reshape(R, C)
+    steps = phi @ coef + step_bias        [T, C]: for each step t,
+    steps[t, 0:M]                         mean of each modelled metric (transformed units)
+    steps[t, M:2M]                        log sigma of each modelled metric
+    steps[t, 2M]                          log runtime increment of step t
+
+A network fitted without a low-rank basis has ``R = T`` and ``phi`` the identity. A query at
+step ``f`` needs only ``phi[: f + 1]`` (a single query) or ``phi[f]`` (a batch): a few hundred
+multiply-adds past the hidden layers, which is why a single query is cheap.
+
+Decoding, the guarantees by construction:
+
+* runtime at step t = ``cumsum(exp(increment))[t] * exp(sigma_rt * z_rt)``: strictly positive,
+  strictly increasing in fidelity (the seed factor is one positive scalar per curve);
+* a metric with transform ``logit`` is ``sigmoid(.)``: inside (0, 1);
+  ``log`` is ``exp(.)``: positive; ``identity`` is unbounded;
+* a seed's deviation is ``sigma[t, m] * (basis[t, m] @ z)``, with ``z`` from the hash of
+  (configuration, seed): one consistent curve per seed, correlated over steps and metrics the
+  way the table's seeds are (the basis is the leading principal directions of the table's
+  standardised seed residuals, rows scaled to unit norm so ``sigma`` is the marginal spread).
+
+Modelled metrics are ordered by transform (all ``logit``, then ``log``, then ``identity``) so
+that each inverse transform is one slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TRANSFORMS", "CurveNetwork", "Layer"]
+
+TRANSFORMS = ("logit", "log", "identity")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One hidden operation: ``dense`` (``h = relu(h W + b)``) or ``residual``
+    (``h = relu(h + relu(h W + b) W2 + b2)``)."""
+
+    kind: str
+    name: str
+
+
+class CurveNetwork:
+    """Weights plus the decoding of their outputs into curves.
+
+    Args:
+        layers: the hidden operations in order.
+        arrays: ``"<name>.W"``/``"<name>.b"`` (and ``"<name>.W2"``/``"<name>.b2"`` for residual
+            layers) float32; ``"out.WT"`` ``[P, hidden]``; ``"out.b"`` ``[P]``; ``"basis"``
+            ``[T, M, K]``.
+        metrics: the modelled metrics, in model order (grouped by transform).
+        transforms: one of :data:`TRANSFORMS` per modelled metric.
+        columns: the table's metric order (the modelled metrics plus ``runtime_metric``).
+        runtime_metric: the cumulative-runtime metric.
+    """
+
+    def __init__(
+        self,
+        *,
+        layers: Sequence[Layer],
+        arrays: Mapping[str, np.ndarray],
+        metrics: Sequence[str],
+        transforms: Sequence[str],
+        columns: Sequence[str],
+        runtime_metric: str,
+    ) -> None:
+        self.layers = tuple(layers)
+        self._hidden = [
+            (
+                layer.kind,
+                np.ascontiguousarray(arrays[f"{layer.name}.W"], np.float32),
+                np.ascontiguousarray(arrays[f"{layer.name}.b"], np.float32),
+                np.ascontiguousarray(arrays.get(f"{layer.name}.W2", np.zeros(0)), np.float32),
+                np.ascontiguousarray(arrays.get(f"{layer.name}.b2", np.zeros(0)), np.float32),
+            )
+            for layer in self.layers
+        ]
+        self.WT = np.ascontiguousarray(arrays["out.WT"], np.float32)
+        self.b = np.ascontiguousarray(arrays["out.b"], np.float32)
+        self.basis = np.ascontiguousarray(arrays["basis"], np.float32)
+        self.phi = np.ascontiguousarray(arrays["phi"], np.float32)
+        self.step_bias = np.ascontiguousarray(arrays["step_bias"], np.float32)
+        self.metrics = tuple(metrics)
+        self.transforms = tuple(transforms)
+        self.columns = tuple(columns)
+        self.runtime_metric = runtime_metric
+        M = len(self.metrics)
+        T, _, K = self.basis.shape
+        self.M, self.T, self.K = M, T, K
+        self.block = 2 * M + 1
+        self.n_inputs = int(self._hidden[0][1].shape[0]) if self._hidden else int(self.WT.shape[1])
+        self._n_logit = sum(t == "logit" for t in self.transforms)
+        self._n_log = sum(t == "log" for t in self.transforms)
+        # model order + runtime -> table column order
+        model_cols = [*self.metrics, runtime_metric]
+        self._perm = np.asarray([model_cols.index(c) for c in self.columns], dtype=np.int64)
+        self.R = int(self.phi.shape[1])
+        self._identity = self.R == T and bool(np.array_equal(self.phi, np.eye(T)))
+        self._rt_phi = [np.ascontiguousarray(self.phi[: f + 1].T) for f in range(T)]
+
+    @property
+    def n_outputs(self) -> int:
+        return 1 + self.R * self.block
+
+    # -- forward ------------------------------------------------------------------------
+    def hidden(self, x: np.ndarray) -> np.ndarray:
+        """Last hidden activations ``[n, hidden]`` of inputs ``[n, n_inputs]``."""
+        h = x.astype(np.float32, copy=False)
+        for kind, W, b, W2, b2 in self._hidden:
+            if kind == "dense":
+                h = h @ W
+                h += b
+                np.maximum(h, 0.0, out=h)
+            else:
+                r = h @ W
+                r += b
+                np.maximum(r, 0.0, out=r)
+                r = r @ W2
+                r += b2
+                r += h
+                np.maximum(r, 0.0, out=r)
+                h = r
+        return h
+
+    # -- one configuration, the curve up to step f --------------------------------------
+    def curve(self, h: np.ndarray, z: Sequence[float], f: int) -> np.ndarray:
+        """float32 ``[f + 1, n_columns]`` in table column order for one hidden row ``[1, H]``."""
+        M, C = self.M, self.block
+        out = h @ self.WT.T
+        out += self.b
+        o = out[0]
+        steps = self.phi[: f + 1] @ o[1:].reshape(self.R, C)
+        steps += self.step_bias[: f + 1]
+        dev = self.basis[: f + 1] @ np.asarray(z[: self.K], dtype=np.float32)  # [f+1, M]
+        y = np.exp(steps[:, M : 2 * M])
+        y *= dev
+        y += steps[:, :M]
+        full = np.empty((f + 1, M + 1), dtype=np.float32)
+        a, c = self._n_logit, self._n_logit + self._n_log
+        if a:
+            np.negative(y[:, :a], out=full[:, :a])
+            np.exp(full[:, :a], out=full[:, :a])
+            full[:, :a] += 1.0
+            np.reciprocal(full[:, :a], out=full[:, :a])
+        if c > a:
+            np.exp(y[:, a:c], out=full[:, a:c])
+        if c < M:
+            full[:, c:M] = y[:, c:]
+        rt = np.cumsum(np.exp(steps[:, 2 * M]))
+        rt *= np.float32(np.exp(np.exp(o[0]) * z[self.K]))
+        full[:, M] = rt
+        return full[:, self._perm]
+
+    # -- many configurations at one step each -------------------------------------------
+    def at_steps(self, h: np.ndarray, z: np.ndarray, fidx: np.ndarray | int) -> np.ndarray:
+        """float32 ``[n, n_columns]``: each row's metrics at its step (table column order)."""
+        n = h.shape[0]
+        out = h @ self.WT.T
+        out += self.b
+        full = np.empty((n, self.M + 1), dtype=np.float32)
+        if np.ndim(fidx) == 0:
+            self._at_step(out, z, int(fidx), full)
+            return full[:, self._perm]
+        fidx = np.asarray(fidx)
+        for f in np.unique(fidx).tolist():
+            rows = np.flatnonzero(fidx == f)
+            part = np.empty((len(rows), self.M + 1), dtype=np.float32)
+            self._at_step(out[rows], z[rows], f, part)
+            full[rows] = part
+        return full[:, self._perm]
+
+    def _at_step(self, out: np.ndarray, z: np.ndarray, f: int, full: np.ndarray) -> None:
+        M, K, C, R = self.M, self.K, self.block, self.R
+        n = out.shape[0]
+        coef = out[:, 1:].reshape(n, R, C)
+        phi_f = self.phi[f]
+        if self._identity:  # every step emitted directly: a slice
+            st = coef[:, f, : 2 * M].copy()
+        else:
+            st = np.einsum("nrc,r->nc", coef[:, :, : 2 * M], phi_f)
+        st += self.step_bias[f, : 2 * M]
+        dev = z[:, :K].astype(np.float32) @ self.basis[f].T  # [n, M]
+        y = np.exp(st[:, M : 2 * M])
+        y *= dev
+        y += st[:, :M]
+        a, c = self._n_logit, self._n_logit + self._n_log
+        if a:
+            full[:, :a] = 1.0 / (1.0 + np.exp(-y[:, :a]))
+        if c > a:
+            full[:, a:c] = np.exp(y[:, a:c])
+        if c < M:
+            full[:, c:M] = y[:, c:]
+        inc = coef[:, :, 2 * M] @ self._rt_phi[f]  # [n, f + 1]
+        inc += self.step_bias[: f + 1, 2 * M]
+        rt = np.exp(inc).sum(axis=1)
+        rt *= np.exp(np.exp(out[:, 0]) * z[:, K].astype(np.float32))
+        full[:, M] = rt
+
+    # -- the predictive distribution (for fidelity cards) -------------------------------
+    def distribution(self, h: np.ndarray) -> dict[str, np.ndarray]:
+        """Mean and sigma in transformed units ``[n, T, M]``, log mean runtime ``[n, T]``,
+        runtime log-sigma ``[n]``, for every step at once."""
+        out = h @ self.WT.T
+        out += self.b
+        n, M = h.shape[0], self.M
+        coef = out[:, 1:].reshape(n, self.R, self.block)
+        steps = np.einsum("tr,nrc->ntc", self.phi, coef) + self.step_bias
+        return {
+            "mean": steps[:, :, :M],
+            "sigma": np.exp(steps[:, :, M : 2 * M]),
+            "log_runtime": np.log(np.cumsum(np.exp(steps[:, :, 2 * M].astype(np.float64)), axis=1)),
+            "runtime_sigma": np.exp(out[:, 0]),
+        }
