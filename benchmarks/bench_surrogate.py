@@ -49,7 +49,9 @@ def onnx_model(bench: SurrogateBenchmark) -> bytes:
     net = bench.network
     inits, nodes = [], []
     cur = "x"
-    for i, (kind, W, b, W2, b2) in enumerate(net._hidden):
+    for i, layer in enumerate(net.layers):
+        kind = layer.kind
+        W, b = net.arrays[f"{layer.name}.W"], net.arrays[f"{layer.name}.b"]
         inits += [numpy_helper.from_array(W, f"W{i}"), numpy_helper.from_array(b, f"b{i}")]
         nodes += [
             helper.make_node("MatMul", [cur, f"W{i}"], [f"m{i}"]),
@@ -57,6 +59,7 @@ def onnx_model(bench: SurrogateBenchmark) -> bytes:
             helper.make_node("Relu", [f"a{i}"], [f"r{i}"]),
         ]
         if kind == "residual":
+            W2, b2 = net.arrays[f"{layer.name}.W2"], net.arrays[f"{layer.name}.b2"]
             inits += [numpy_helper.from_array(W2, f"V{i}"), numpy_helper.from_array(b2, f"c{i}")]
             nodes += [
                 helper.make_node("MatMul", [f"r{i}", f"V{i}"], [f"n{i}"]),
@@ -134,7 +137,7 @@ def main() -> None:
     opts.inter_op_num_threads = 1
     sess = ort.InferenceSession(onnx_model(bench), opts, providers=["CPUExecutionProvider"])
     # same numbers on both sides
-    ours_out = bench.network.hidden(x_all[:8]) @ bench.network.WT.T + bench.network.b
+    ours_out = bench.network.outputs(bench.network.hidden(x_all[:8]))
     onnx_out = sess.run(["y"], {"x": x_all[:8]})[0]
     np.testing.assert_allclose(ours_out, onnx_out, rtol=1e-4, atol=1e-4)
 
@@ -155,7 +158,7 @@ def main() -> None:
     net = bench.network
 
     def ours_raw_single() -> Any:
-        return net.hidden(x1[0]) @ net.WT.T + net.b
+        return net.outputs(net.hidden(x1[0]))
 
     raw_single = median_us(ours_raw_single, args.n)
     cols = {k: np.asarray([c[k] for c in configs]) for k in bench.space.names}
@@ -163,11 +166,11 @@ def main() -> None:
     batch_ours = best_us(lambda: bench.query_batch(cols, fidelity=f, seed=0), 10) / n
     batch_ours_lists = best_us(lambda: bench.query_batch(configs, fidelity=f, seed=0), 5) / n
     batch_onnx = best_us(lambda: sess.run(["y"], {"x": x_all}), 10) / n
-    batch_raw = best_us(lambda: net.hidden(x_all) @ net.WT.T + net.b, 10) / n
+    batch_raw = best_us(lambda: net.outputs(net.hidden(x_all)), 10) / n
 
     print(
         f"task {args.task}: {net.n_inputs} inputs, {net.n_outputs} outputs, layers "
-        f"{[k for k, *_ in net._hidden]}, width {net._hidden[0][1].shape[1]}; one thread"
+        f"{[la.kind for la in net.layers]}, width {net.width}, curve rank {net.R}; one thread"
     )
     print(f"{'':<44} {'ours':>10} {'onnxruntime':>12} {'ratio':>7}")
     print(

@@ -37,7 +37,7 @@ __all__ = ["DEFAULT_ARCH", "cross_validate", "fit_surrogate", "split_folds"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ARCH = Arch(kind="mlp", width=128, depth=2, rank=0)
+DEFAULT_ARCH = Arch(kind="resnet", width=128, depth=3, rank=0)  # chosen: docs/surrogates.md
 _SMALL = 1000
 _RANK = 3
 

@@ -91,7 +91,7 @@ class SurrogateBenchmark(Benchmark):
         if type(seed) is not int or seed not in self._spos:
             seed = self._seed_slow(seed)
         net = self.network
-        block = net.curve(net.hidden(self.encoder.row(unit)), normals_one(unit, seed, self._k), f)
+        block = net.curve(self.encoder.row(unit), normals_one(unit, seed, self._k), f)
         vals = block[f].tolist()
         return _make_result(
             dict(zip(self._names, vals, strict=False)),

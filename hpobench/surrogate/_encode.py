@@ -65,6 +65,9 @@ class Encoder:
         self._numeric_k = np.asarray(
             [k for k, hp in enumerate(space) if not isinstance(hp, Categorical)], np.int64
         )
+        self._numeric_pairs = tuple(
+            zip(self._numeric_k.tolist(), self._numeric_cols.tolist(), strict=True)
+        )
         # Fast single-config path: per hyperparameter, value -> unit for discrete ones (with
         # the value's exact type, so True never passes for 1) or a range check + formula.
         fast: list[tuple[str, Any, Any]] = []
@@ -101,14 +104,16 @@ class Encoder:
         return [hp.to_unit(canonical[hp.name]) for hp in self.space]
 
     def row(self, unit: list[float]) -> np.ndarray:
-        """Network input ``float64 [1, width]`` from the unit coordinates of one config."""
+        """Network input with a trailing 1, ``float32 [1, width + 1]``, of one config."""
         if not self._onehot:
-            return np.array([unit], dtype=np.float64)
-        x = np.zeros((1, self.width), dtype=np.float64)
-        x[0, self._numeric_cols] = [unit[k] for k in self._numeric_k.tolist()]
+            return np.array([[*unit, 1.0]], dtype=np.float32)
+        x = [0.0] * (self.width + 1)
+        x[-1] = 1.0
+        for k, c in self._numeric_pairs:
+            x[c] = unit[k]
         for k, c, n in self._onehot:
-            x[0, c + min(int(unit[k] * n), n - 1)] = 1.0
-        return x
+            x[c + min(int(unit[k] * n), n - 1)] = 1.0
+        return np.array([x], dtype=np.float32)
 
     # -- many configurations ------------------------------------------------------------
     def unit_many(self, columns: Mapping[str, Any], n: int) -> np.ndarray:

@@ -33,6 +33,7 @@ that each inverse transform is one slice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -77,18 +78,26 @@ class CurveNetwork:
         runtime_metric: str,
     ) -> None:
         self.layers = tuple(layers)
-        self._hidden = [
-            (
-                layer.kind,
-                np.ascontiguousarray(arrays[f"{layer.name}.W"], np.float32),
-                np.ascontiguousarray(arrays[f"{layer.name}.b"], np.float32),
-                np.ascontiguousarray(arrays.get(f"{layer.name}.W2", np.zeros(0)), np.float32),
-                np.ascontiguousarray(arrays.get(f"{layer.name}.b2", np.zeros(0)), np.float32),
-            )
-            for layer in self.layers
-        ]
+        # Biases are folded into the matrices: every activation carries a trailing constant 1
+        # (inputs get one appended; each layer maps it to itself), so a dense layer is one
+        # product and one ReLU - fewer numpy calls on the single-query path.
+        self.arrays = {k: np.asarray(v) for k, v in arrays.items()}  # as stored (export, ONNX)
+        self._layers: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+        for layer in self.layers:
+            W = np.asarray(arrays[f"{layer.name}.W"], np.float64)
+            b = np.asarray(arrays[f"{layer.name}.b"], np.float64)
+            A = _augment(W, b, keep_one=True)
+            A2 = None
+            if layer.kind == "residual":
+                W2 = np.asarray(arrays[f"{layer.name}.W2"], np.float64)
+                b2 = np.asarray(arrays[f"{layer.name}.b2"], np.float64)
+                A2 = _augment(W2, b2, keep_one=False)
+            self._layers.append((layer.kind, A, A2))
         self.WT = np.ascontiguousarray(arrays["out.WT"], np.float32)
         self.b = np.ascontiguousarray(arrays["out.b"], np.float32)
+        self._O = _augment(self.WT.T.astype(np.float64), self.b.astype(np.float64), keep_one=False)[
+            :, :-1
+        ].copy()
         self.basis = np.ascontiguousarray(arrays["basis"], np.float32)
         self.phi = np.ascontiguousarray(arrays["phi"], np.float32)
         self.step_bias = np.ascontiguousarray(arrays["step_bias"], np.float32)
@@ -100,15 +109,18 @@ class CurveNetwork:
         T, _, K = self.basis.shape
         self.M, self.T, self.K = M, T, K
         self.block = 2 * M + 1
-        self.n_inputs = int(self._hidden[0][1].shape[0]) if self._hidden else int(self.WT.shape[1])
+        self.n_inputs = int(self._layers[0][1].shape[0] - 1) if self._layers else int(self.WT.shape[1])
+        self.width = int(self.WT.shape[1])
         self._n_logit = sum(t == "logit" for t in self.transforms)
         self._n_log = sum(t == "log" for t in self.transforms)
         # model order + runtime -> table column order
         model_cols = [*self.metrics, runtime_metric]
         self._perm = np.asarray([model_cols.index(c) for c in self.columns], dtype=np.int64)
         self.R = int(self.phi.shape[1])
+        self._basis2 = self.basis.reshape(T * M, K)  # 2-d: one product, not T of them
         self._identity = self.R == T and bool(np.array_equal(self.phi, np.eye(T)))
         self._rt_phi = [np.ascontiguousarray(self.phi[: f + 1].T) for f in range(T)]
+        self._perm2 = self._perm + M  # the same columns inside a ``steps`` block
 
     @property
     def n_outputs(self) -> int:
@@ -116,59 +128,69 @@ class CurveNetwork:
 
     # -- forward ------------------------------------------------------------------------
     def hidden(self, x: np.ndarray) -> np.ndarray:
-        """Last hidden activations ``[n, hidden]`` of inputs ``[n, n_inputs]``."""
-        h = x.astype(np.float32, copy=False)
-        for kind, W, b, W2, b2 in self._hidden:
-            if kind == "dense":
-                h = h @ W
-                h += b
-                np.maximum(h, 0.0, out=h)
-            else:
-                r = h @ W
-                r += b
-                np.maximum(r, 0.0, out=r)
-                r = r @ W2
-                r += b2
+        """Last hidden activations ``[n, hidden + 1]`` (trailing constant 1) of inputs ``[n, d]``."""
+        n, d = x.shape
+        h = np.empty((n, d + 1), dtype=np.float32)
+        h[:, :d] = x
+        h[:, d] = 1.0
+        return self._hidden_aug(h)
+
+    def _hidden_aug(self, h: np.ndarray) -> np.ndarray:
+        for kind, A, A2 in self._layers:
+            r = h @ A
+            np.maximum(r, 0.0, out=r)
+            if A2 is not None:
+                r = r @ A2
                 r += h
                 np.maximum(r, 0.0, out=r)
-                h = r
+            h = r
         return h
 
+    def outputs(self, h: np.ndarray) -> np.ndarray:
+        """Last-layer outputs ``[n, 1 + R*C]`` of :meth:`hidden`'s activations."""
+        return h @ self._O
+
     # -- one configuration, the curve up to step f --------------------------------------
-    def curve(self, h: np.ndarray, z: Sequence[float], f: int) -> np.ndarray:
-        """float32 ``[f + 1, n_columns]`` in table column order for one hidden row ``[1, H]``."""
-        M, C = self.M, self.block
-        out = h @ self.WT.T
-        out += self.b
-        o = out[0]
-        steps = self.phi[: f + 1] @ o[1:].reshape(self.R, C)
-        steps += self.step_bias[: f + 1]
-        dev = self.basis[: f + 1] @ np.asarray(z[: self.K], dtype=np.float32)  # [f+1, M]
-        y = np.exp(steps[:, M : 2 * M])
-        y *= dev
-        y += steps[:, :M]
-        full = np.empty((f + 1, M + 1), dtype=np.float32)
+    def curve(self, x1: np.ndarray, z: Sequence[float], f: int) -> np.ndarray:
+        """float32 ``[f + 1, n_columns]`` in table column order for one configuration.
+
+        ``x1`` is its input row with a trailing 1 (``[1, d + 1]``, float32). Written for the
+        fewest numpy calls: every step below works in place on one ``[f + 1, C]`` block.
+        """
+        M = self.M
+        o = self._hidden_aug(x1) @ self._O
+        if self._identity:
+            st = o[0, 1 : 1 + (f + 1) * self.block].reshape(f + 1, self.block)
+        else:
+            st = self.phi[: f + 1] @ o[0, 1:].reshape(self.R, self.block)
+            st += self.step_bias[: f + 1]
+        y = st[:, M : 2 * M]
+        np.exp(y, out=y)
+        y *= (self._basis2[: (f + 1) * M] @ np.array(z[: self.K], dtype=np.float32)).reshape(
+            f + 1, M
+        )
+        y += st[:, :M]
         a, c = self._n_logit, self._n_logit + self._n_log
         if a:
-            np.negative(y[:, :a], out=full[:, :a])
-            np.exp(full[:, :a], out=full[:, :a])
-            full[:, :a] += 1.0
-            np.reciprocal(full[:, :a], out=full[:, :a])
+            v = st[:, M : M + a]
+            np.negative(v, out=v)
+            np.exp(v, out=v)
+            v += 1.0
+            np.reciprocal(v, out=v)
         if c > a:
-            np.exp(y[:, a:c], out=full[:, a:c])
-        if c < M:
-            full[:, c:M] = y[:, c:]
-        rt = np.cumsum(np.exp(steps[:, 2 * M]))
-        rt *= np.float32(np.exp(np.exp(o[0]) * z[self.K]))
-        full[:, M] = rt
-        return full[:, self._perm]
+            v = st[:, M + a : M + c]
+            np.exp(v, out=v)
+        rt = st[:, 2 * M]
+        np.exp(rt, out=rt)
+        np.cumsum(rt, out=rt)
+        rt *= math.exp(math.exp(float(o[0, 0])) * z[self.K])
+        return st[:, self._perm2]
 
     # -- many configurations at one step each -------------------------------------------
     def at_steps(self, h: np.ndarray, z: np.ndarray, fidx: np.ndarray | int) -> np.ndarray:
         """float32 ``[n, n_columns]``: each row's metrics at its step (table column order)."""
         n = h.shape[0]
-        out = h @ self.WT.T
-        out += self.b
+        out = h @ self._O
         full = np.empty((n, self.M + 1), dtype=np.float32)
         if np.ndim(fidx) == 0:
             self._at_step(out, z, int(fidx), full)
@@ -212,8 +234,7 @@ class CurveNetwork:
     def distribution(self, h: np.ndarray) -> dict[str, np.ndarray]:
         """Mean and sigma in transformed units ``[n, T, M]``, log mean runtime ``[n, T]``,
         runtime log-sigma ``[n]``, for every step at once."""
-        out = h @ self.WT.T
-        out += self.b
+        out = h @ self._O
         n, M = h.shape[0], self.M
         coef = out[:, 1:].reshape(n, self.R, self.block)
         steps = np.einsum("tr,nrc->ntc", self.phi, coef) + self.step_bias
@@ -223,3 +244,12 @@ class CurveNetwork:
             "log_runtime": np.log(np.cumsum(np.exp(steps[:, :, 2 * M].astype(np.float64)), axis=1)),
             "runtime_sigma": np.exp(out[:, 0]),
         }
+
+
+def _augment(W: np.ndarray, b: np.ndarray, *, keep_one: bool) -> np.ndarray:
+    """``[[W, 0], [b, keep_one]]`` float32: ``[x, 1] @ A == [x @ W + b, keep_one]``."""
+    A = np.zeros((W.shape[0] + 1, W.shape[1] + 1), dtype=np.float32)
+    A[:-1, :-1] = W
+    A[-1, :-1] = b
+    A[-1, -1] = 1.0 if keep_one else 0.0
+    return A
