@@ -19,6 +19,7 @@ from hpobench._errors import (
     OptimizerError,
     ProtocolError,
     SeedError,
+    SurrogateError,
     TableError,
     TableIntegrityError,
     TrajectoryError,
@@ -42,6 +43,7 @@ from hpobench.harness import (
 )
 from hpobench.registry import BenchmarkSpec, data_root, list_benchmarks, make, register, spec
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
+from hpobench.surrogate import SurrogateBenchmark
 from hpobench.table import MetricSpec, Table, TableMeta, read_table, write_table
 
 __version__ = "0.1.0"
@@ -74,6 +76,8 @@ __all__ = [
     "SearchSpace",
     "SeedError",
     "Suggestion",
+    "SurrogateBenchmark",
+    "SurrogateError",
     "Table",
     "TableError",
     "TableIntegrityError",

@@ -109,7 +109,9 @@ class CurveNetwork:
         T, _, K = self.basis.shape
         self.M, self.T, self.K = M, T, K
         self.block = 2 * M + 1
-        self.n_inputs = int(self._layers[0][1].shape[0] - 1) if self._layers else int(self.WT.shape[1])
+        self.n_inputs = (
+            int(self._layers[0][1].shape[0] - 1) if self._layers else int(self.WT.shape[1])
+        )
         self.width = int(self.WT.shape[1])
         self._n_logit = sum(t == "logit" for t in self.transforms)
         self._n_log = sum(t == "log" for t in self.transforms)
