@@ -138,7 +138,7 @@ class CurveNetwork:
         return self._hidden_aug(h)
 
     def _hidden_aug(self, h: np.ndarray) -> np.ndarray:
-        for kind, A, A2 in self._layers:
+        for _kind, A, A2 in self._layers:
             r = h @ A
             np.maximum(r, 0.0, out=r)
             if A2 is not None:

@@ -48,7 +48,7 @@ def tiny_fit(
 
 @pytest.mark.slow
 def test_fit_writes_a_surrogate_and_its_card(tiny_fit: Callable[..., Any]) -> None:
-    table, card, out = tiny_fit()
+    table, _card, out = tiny_fit()
     assert {p.name for p in out.iterdir()} == {"weights.npz", "meta.json", "card.json", "card.md"}
     on_disk = json.loads((out / "card.json").read_text())
     assert on_disk["id"] == table.meta.id and on_disk["table_sha256"] == table.meta.sha256

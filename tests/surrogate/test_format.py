@@ -71,7 +71,7 @@ def test_bad_files_are_refused_with_the_file_named(
     kwargs: dict,
     words: str,
 ) -> None:
-    table_dir, sdir = make_surrogate()
+    _, sdir = make_surrogate()
     damage(sdir)
     with pytest.raises(SurrogateError) as e:
         read_surrogate(sdir, **kwargs)
@@ -90,7 +90,7 @@ def test_weights_with_a_pickle_are_refused(
     np.savez(sdir / "weights.npz", **{"out.WT": np.array([object()], dtype=object)})
     digest = hashlib.sha256((sdir / "weights.npz").read_bytes()).hexdigest()
     _edit_meta(sdir, lambda d: d["weights"].update(sha256=digest))
-    with pytest.raises(SurrogateError, match="weights.npz"):
+    with pytest.raises(SurrogateError, match=r"weights\.npz"):
         read_surrogate(sdir)
 
 
