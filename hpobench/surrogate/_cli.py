@@ -2,6 +2,7 @@
 
     hpobench surrogate fit ID [ID ...] [--device auto] [--ray]   fit, measure, write with card
     hpobench surrogate card ID [--json]                          print a task's fidelity card
+    hpobench surrogate rank ID [--repetitions R]                 optimizer ranking, table vs surrogate
     hpobench surrogate list                                      shipped surrogates + headline
 
 ``card`` and ``list`` need only numpy; ``fit`` needs torch (the ``train`` extra) and, with
@@ -84,6 +85,28 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             f"fit {card['fit_seconds']:.1f} s on {card['device']}"
         )
     print(f"updated {update_manifest(root)}")
+    return 0
+
+
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from hpobench.fit._fit import write_card
+    from hpobench.fit._ranking import ranking_preservation
+    from hpobench.registry import make
+    from hpobench.surrogate._store import load_surrogate, surrogate_dir
+
+    path = _card_path(args.id, args.out)
+    card = json.loads(path.read_text())
+    table = make(args.id)
+    sur = load_surrogate(args.id, root=args.out)
+    protocol = args.protocol or ("mf-serial-v1" if len(table.fidelity) > 1 else "sf-serial-v1")
+    rk = ranking_preservation(table, sur, protocol, n_repetitions=args.repetitions)
+    card["ranking"] = rk
+    write_card(surrogate_dir(args.id, args.out), card)
+    print(
+        f"{args.id}: Kendall τ {rk['kendall_tau']:.3f} between the rankings of "
+        f"{len(rk['optimizers'])} optimizers ({protocol}, {rk['n_repetitions']} repetitions); "
+        f"best {rk['best_table']} on the table, {rk['best_surrogate']} on the surrogate"
+    )
     return 0
 
 
@@ -177,6 +200,16 @@ def register_cli(sub: Any) -> None:
     c.add_argument("--json", action="store_true", help="print card.json")
     c.add_argument("--out", help="surrogate root")
     c.set_defaults(func=_cmd_card)
+    r = ss.add_parser(
+        "rank",
+        help="ranking preservation: optimizers on the table vs on the surrogate (adds to the card)",
+        epilog="Example: hpobench surrogate rank gbt/phoneme-v1 --repetitions 5",
+    )
+    r.add_argument("id")
+    r.add_argument("--protocol", help="default: mf-serial-v1 (multi-fidelity) or sf-serial-v1")
+    r.add_argument("--repetitions", type=int, default=5)
+    r.add_argument("--out", help="surrogate root")
+    r.set_defaults(func=_cmd_rank)
     ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
     ls.add_argument("--out", help="surrogate root")
     ls.set_defaults(func=_cmd_list)

@@ -165,7 +165,7 @@ class CurveNetwork:
             st = o[0, 1 : 1 + (f + 1) * self.block].reshape(f + 1, self.block)
         else:
             st = self.phi[: f + 1] @ o[0, 1:].reshape(self.R, self.block)
-            st += self.step_bias[: f + 1]
+        st += self.step_bias[: f + 1]
         y = st[:, M : 2 * M]
         np.exp(y, out=y)
         y *= (self._basis2[: (f + 1) * M] @ np.array(z[: self.K], dtype=np.float32)).reshape(

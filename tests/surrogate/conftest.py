@@ -19,11 +19,18 @@ from hpobench.table import TableMeta, read_table
 
 
 def random_surrogate(
-    meta: TableMeta, out: Path, *, seed: int = 0, kind: str = "dense", width: int = 8
+    meta: TableMeta,
+    out: Path,
+    *,
+    seed: int = 0,
+    kind: str = "dense",
+    width: int = 8,
+    identity: bool = False,
 ) -> Path:
     rng = np.random.default_rng(seed)
     names = [m for m in meta.metrics if m != meta.runtime_metric]
-    M, T, K, R = len(names), len(meta.fidelity), 2, 2
+    M, T, K = len(names), len(meta.fidelity), 2
+    R = T if identity else 2
     n_in = Encoder(meta.space).width
     arrays: dict[str, Any] = {
         "l0.W": rng.normal(size=(n_in, width)),
@@ -32,7 +39,7 @@ def random_surrogate(
         "l1.b": rng.normal(size=width) * 0.1,
         "out.WT": rng.normal(size=(1 + R * (2 * M + 1), width)) * 0.3,
         "out.b": rng.normal(size=1 + R * (2 * M + 1)) * 0.1,
-        "phi": rng.normal(size=(T, R)),
+        "phi": np.eye(T) if identity else rng.normal(size=(T, R)),
         "step_bias": rng.normal(size=(T, 2 * M + 1)) * 0.1,
         "basis": rng.normal(size=(T, M, K)),
     }
@@ -58,10 +65,12 @@ def make_surrogate(
     """Factory: ``(table_dir, surrogate_dir)`` for a synthetic table (keywords: make_table's)."""
     counter = iter(range(1_000_000))
 
-    def factory(*, kind: str = "dense", seed: int = 0, **table_kwargs: Any) -> tuple[Path, Path]:
+    def factory(
+        *, kind: str = "dense", seed: int = 0, identity: bool = False, **table_kwargs: Any
+    ) -> tuple[Path, Path]:
         table_dir, _ = make_table(**table_kwargs)
         meta = read_table(table_dir).meta
         out = tmp_path / f"surrogate{next(counter)}"
-        return table_dir, random_surrogate(meta, out, seed=seed, kind=kind)
+        return table_dir, random_surrogate(meta, out, seed=seed, kind=kind, identity=identity)
 
     return factory

@@ -16,11 +16,11 @@ from hpobench.surrogate import SurrogateBenchmark
 GOOD = {"lr": 0.01, "depth": 2, "act": "relu", "flag": True}
 
 
-@pytest.fixture
+@pytest.fixture(params=[False, True], ids=["low-rank", "identity-basis"])
 def pair(
-    make_surrogate: Callable[..., tuple[Path, Path]],
+    make_surrogate: Callable[..., tuple[Path, Path]], request: pytest.FixtureRequest
 ) -> tuple[TabularBenchmark, SurrogateBenchmark]:
-    table_dir, sdir = make_surrogate()
+    table_dir, sdir = make_surrogate(identity=request.param)
     return TabularBenchmark.from_directory(table_dir), SurrogateBenchmark.from_directory(sdir)
 
 
