@@ -141,14 +141,21 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not ids:
         print(f"No surrogates under {args.out or surrogate_root()}.")
         return 0
+    cards = {}
+    for i in ids:
+        try:
+            cards[i] = json.loads(_card_path(i, args.out).read_text())
+        except (HPOBenchError, ValueError):
+            cards[i] = None
+    if args.markdown:
+        print(_markdown(cards))
+        return 0
     w = max(len(i) for i in ids)
     print(
         f"{'id':<{w}}  {'spearman':>8}  {'kendall':>7}  {'coverage':>8}  {'ranking τ':>9}  targets"
     )
-    for i in ids:
-        try:
-            c = json.loads(_card_path(i, args.out).read_text())
-        except (HPOBenchError, ValueError):
+    for i, c in cards.items():
+        if c is None:
             print(f"{i:<{w}}  (no card)")
             continue
         rk = (c.get("ranking") or {}).get("kendall_tau")
@@ -159,6 +166,47 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
     print(f"\n{len(ids)} surrogates under {args.out or surrogate_root()}")
     return 0
+
+
+def _markdown(cards: dict[str, Any]) -> str:
+    """The shipped surrogates' headline figures as a Markdown table (docs/surrogates.md)."""
+    import statistics
+
+    rows = [
+        "| task | configs held out | Spearman | Kendall τ | R² final (fitted scale) | "
+        "seed coverage (objective) | held-out seed coverage | runtime monotone | range "
+        "violations | ranking τ (best agree) | fit s (CPU) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    sp = []
+    for i, c in cards.items():
+        if c is None:
+            rows.append(f"| {i} | no card | | | | | | | | | |")
+            continue
+        sp.append(c["spearman"])
+        rk = c.get("ranking")
+        rank = (
+            "not run"
+            if not rk
+            else f"{rk['kendall_tau']:.2f} ({'yes' if rk['best_agree'] else 'no'})"
+        )
+        hs = (c.get("coverage_heldout_seed") or {}).get(c["objective"])
+        r2 = c["objective_r2"][-1]
+        rows.append(
+            f"| {i} | {c['n_heldout_configs']} | {c['spearman']:.3f}"
+            f"{'' if c['spearman'] >= 0.8 else ' (miss)'} | {c['kendall_tau']:.3f} | "
+            f"{'n/a' if r2 is None else f'{r2:.3f}'} | {c['coverage_objective']:.3f} | "
+            f"{'n/a' if hs is None else f'{hs:.3f}'} | {100 * c['runtime_monotone']:.0f} % | "
+            f"{c['range_violations']} | {rank} | {c['fit_seconds']:.0f} |"
+        )
+    if sp:
+        rows.append("")
+        rows.append(
+            f"Median held-out Spearman over {len(sp)} tasks: {statistics.median(sp):.3f} "
+            f"(target ≥ 0.95); worst {min(sp):.3f} (target ≥ 0.80); "
+            f"{sum(v >= 0.8 for v in sp)} of {len(sp)} tasks ≥ 0.80."
+        )
+    return "\n".join(rows)
 
 
 def register_cli(sub: Any) -> None:
@@ -212,4 +260,5 @@ def register_cli(sub: Any) -> None:
     r.set_defaults(func=_cmd_rank)
     ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
     ls.add_argument("--out", help="surrogate root")
+    ls.add_argument("--markdown", action="store_true", help="a Markdown table of the cards")
     ls.set_defaults(func=_cmd_list)
