@@ -24,6 +24,7 @@ from hpobench._errors import (
     TableIntegrityError,
     TrajectoryError,
 )
+from hpobench._version import __version__
 from hpobench.benchmark import BatchResult, Benchmark, Result, TabularBenchmark
 from hpobench.fidelity import Fidelity
 from hpobench.harness import (
@@ -45,8 +46,6 @@ from hpobench.registry import BenchmarkSpec, data_root, list_benchmarks, make, r
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
 from hpobench.surrogate import SurrogateBenchmark
 from hpobench.table import MetricSpec, Table, TableMeta, read_table, write_table
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BatchResult",

@@ -6,10 +6,9 @@ trajectory atomically (temp file, then rename) as
 ``<out>/<protocol>/<family>/<task-vN>/rep-<r>.parquet``. Workers return the file's bytes instead
 of writing, so Ray workers on other machines need no shared filesystem.
 
-Rerunning resumes: a finished file of the same protocol and optimizer is skipped (``retry_failed``
-redoes failed runs), leftover ``*.partial`` temp files are deleted, an unreadable file is redone
-(with a warning), and a file from another protocol version or optimizer is an error, never
-silently mixed or overwritten.
+Rerunning resumes; the run directory's rules (one writer at a time, digests verified before a
+file is skipped, changed optimizer source refused or redone, killed writers' temp files removed)
+live in :mod:`hpobench.harness._rundir`.
 """
 
 from __future__ import annotations
@@ -18,21 +17,21 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
-import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hpobench._atomic import write_atomic
-from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, OptimizerError, ProtocolError
+from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, ProtocolError
+from hpobench._validate import check_int
 from hpobench.benchmark import Benchmark
+from hpobench.harness import _rundir
 from hpobench.harness._contract import OptimizerFactory
 from hpobench.harness._loading import OptimizerRef, resolve_optimizer
 from hpobench.harness._protocol import Protocol, Suite, get_protocol, resolve_suite
 from hpobench.harness._provenance import optimizer_identity
 from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, check_factory, run_study
-from hpobench.harness._trajectory import RunStatus, TrajectoryError, read_meta
+from hpobench.harness._trajectory import RunStatus
 from hpobench.registry import BenchmarkSpec, make, register, spec
 
 __all__ = ["EXECUTORS", "RunSummary", "execute_job", "run_suite", "trajectory_path"]
@@ -40,6 +39,8 @@ __all__ = ["EXECUTORS", "RunSummary", "execute_job", "run_suite", "trajectory_pa
 logger = logging.getLogger(__name__)
 
 EXECUTORS = ("serial", "pool", "ray")
+MAX_REPETITIONS = 10_000  # far above any protocol; a larger count is a typo, not a plan
+MAX_PROCESSES = 4096
 
 
 @dataclass(frozen=True)
@@ -182,66 +183,6 @@ def _map_ray(
             ray.shutdown()
 
 
-def _check_out_dir(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".hpobench-write-test-"):
-            pass
-    except OSError as e:
-        raise ProtocolError(
-            f"The output directory must be a writable directory, but {str(out)!r} is not: "
-            f"{type(e).__name__}: {e}."
-        ) from None
-
-
-def _plan(
-    out: Path,
-    protocol: Protocol,
-    ids: Iterable[str],
-    reps: int,
-    optimizer_name: str,
-    retry_failed: bool,
-) -> tuple[list[tuple[str, int]], list[RunSummary]]:
-    todo: list[tuple[str, int]] = []
-    skipped: list[RunSummary] = []
-    for bid in ids:
-        for r in range(reps):
-            path = trajectory_path(out, protocol, bid, r)
-            if path.parent.is_dir():
-                for stale in path.parent.glob(f".{path.name}.*.partial"):
-                    logger.info("removing partial file %s", stale)
-                    stale.unlink(missing_ok=True)
-            if not path.exists():
-                todo.append((bid, r))
-                continue
-            try:
-                meta = read_meta(path)
-            except TrajectoryError as e:
-                logger.warning("%s is unreadable (%s); redoing it", path, e)
-                todo.append((bid, r))
-                continue
-            if meta.protocol.hash != protocol.hash:
-                raise ProtocolError(
-                    f"{path} was produced under protocol {meta.protocol.name!r} (hash "
-                    f"{meta.protocol.hash[:12]}), but this run uses {protocol.name!r} (hash "
-                    f"{protocol.hash[:12]}); the same output directory must hold one protocol version. "
-                    "Use another --out."
-                )
-            if meta.optimizer_name != optimizer_name:
-                raise OptimizerError(
-                    f"{path} holds a run of optimizer {meta.optimizer_name!r}, but this run is of "
-                    f"{optimizer_name!r}; use one output directory per optimizer (another --out)."
-                )
-            if meta.status is RunStatus.FAILED and retry_failed:
-                todo.append((bid, r))
-                continue
-            skipped.append(
-                RunSummary(bid, r, path, "skipped", meta.status.value, meta.n_evaluations,
-                           meta.incumbent_test_score, meta.stop_reason)
-            )  # fmt: skip
-    return todo, skipped
-
-
 def run_suite(
     optimizer: str | OptimizerFactory,
     protocol: str | Protocol,
@@ -254,6 +195,7 @@ def run_suite(
     ray_address: str | None = None,
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
     retry_failed: bool = False,
+    on_changed: str = "refuse",
     progress: bool = False,
 ) -> list[RunSummary]:
     """Run ``optimizer`` on every task of ``suite`` for ``repetitions`` repetitions of ``protocol``.
@@ -271,6 +213,9 @@ def run_suite(
             or ``"ray"`` (``ray_address``; default: the running Ray, else a local one).
         call_timeout: wall-clock seconds per optimizer call (see :func:`run_study`).
         retry_failed: redo runs whose file records ``status == "failed"``.
+        on_changed: what a finished file made by other source code of the same optimizer
+            (``optimizer_source_sha256``) does: ``"refuse"`` (``OptimizerError``, the default)
+            or ``"redo"`` (rerun it).
         progress: show a tqdm progress bar (stderr).
 
     Returns one :class:`RunSummary` per (task, repetition), sorted. Faults of the optimizer end
@@ -280,13 +225,19 @@ def run_suite(
     proto = get_protocol(protocol)
     if executor not in EXECUTORS:
         raise ProtocolError(f"executor must be one of {EXECUTORS}, but got {executor!r}.")
-    if n_processes is not None and (
-        isinstance(n_processes, bool) or not isinstance(n_processes, int) or n_processes < 1
-    ):
-        raise ProtocolError(f"`n_processes >= 1` (an integer) must hold, but got {n_processes!r}.")
-    reps = proto.n_repetitions if repetitions is None else repetitions
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
-        raise ProtocolError(f"`repetitions >= 1` (an integer) must hold, but got {repetitions!r}.")
+    if n_processes is not None:
+        check_int("n_processes", n_processes, low=1, high=MAX_PROCESSES, error=ProtocolError)
+    reps = check_int(
+        "repetitions",
+        proto.n_repetitions if repetitions is None else repetitions,
+        low=1,
+        high=MAX_REPETITIONS,
+        error=ProtocolError,
+    )
+    if on_changed not in _rundir.ON_CHANGED:
+        raise ProtocolError(
+            f"on_changed must be one of {_rundir.ON_CHANGED}, but got {on_changed!r}."
+        )
     if call_timeout is not None and (
         isinstance(call_timeout, bool)
         or not isinstance(call_timeout, (int, float))
@@ -303,10 +254,42 @@ def run_suite(
     else:
         check_factory(optimizer)
         ref = factory = optimizer
-    opt_name, opt_version, _ = optimizer_identity(factory)
-    out_dir = Path(out)
-    _check_out_dir(out_dir)
-    todo, results = _plan(out_dir, proto, ids, reps, opt_name, retry_failed)
+    opt_name, opt_version, opt_sha = optimizer_identity(factory)
+    out_dir = _rundir.check_out_dir(out)
+    with _rundir.locked(out_dir):
+        return _run_locked(
+            out_dir, proto, ids, reps, ref, opt_name, opt_version, opt_sha, call_timeout,
+            retry_failed, on_changed, executor, n_processes, ray_address, progress,
+        )  # fmt: skip
+
+
+def _run_locked(
+    out_dir: Path,
+    proto: Protocol,
+    ids: Sequence[str],
+    reps: int,
+    ref: OptimizerRef | OptimizerFactory,
+    opt_name: str,
+    opt_version: str,
+    opt_sha: str,
+    call_timeout: float | None,
+    retry_failed: bool,
+    on_changed: str,
+    executor: str,
+    n_processes: int | None,
+    ray_address: str | None,
+    progress: bool,
+) -> list[RunSummary]:
+    paths = [(b, r, trajectory_path(out_dir, proto, b, r)) for b in ids for r in range(reps)]
+    todo, finished = _rundir.scan(
+        paths, proto, optimizer_name=opt_name, optimizer_source_sha256=opt_sha,
+        retry_failed=retry_failed, on_changed=on_changed,
+    )  # fmt: skip
+    results = [
+        RunSummary(f.benchmark_id, f.repetition, f.path, "skipped", f.meta.status.value,
+                   f.meta.n_evaluations, f.meta.incumbent_test_score, f.meta.stop_reason)
+        for f in finished
+    ]  # fmt: skip
     jobs = [_Job(b, spec(b), r, proto, ref, opt_name, opt_version, call_timeout) for b, r in todo]
     logger.info("%s: %d runs to do, %d already finished", proto.name, len(jobs), len(results))
 
@@ -333,7 +316,7 @@ def run_suite(
                     )
                 )
             else:
-                write_atomic(path, res.payload)
+                _rundir.write_run(path, res.payload)
                 failed += res.status == RunStatus.FAILED.value
                 results.append(
                     RunSummary(res.benchmark_id, res.repetition, path, "ran", res.status,

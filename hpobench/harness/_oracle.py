@@ -99,6 +99,13 @@ def _covers_space(bench: TabularBenchmark) -> bool:
 class TabularOracle(Oracle):
     def __init__(self, bench: TabularBenchmark, *, objective: str, reported_metric: str) -> None:
         super().__init__(bench, objective=objective, reported_metric=reported_metric)
+        missing = bench.table.meta.extra.get("missing")
+        if isinstance(missing, Mapping) and missing.get("n_missing_cells"):
+            raise ProtocolError(  # docs/tables.md: tables with NaN cells are for queries only
+                f"{bench.id}: the harness needs every (configuration, seed, step) cell, but this "
+                f"table was imported with missing='nan' and lacks {missing['n_missing_cells']} "
+                "cells; re-import it with missing='drop' for protocol runs."
+            )
         if _covers_space(bench):
             self.lookup = "exact"
             self._bench = bench

@@ -133,9 +133,17 @@ def test_faults_end_only_their_run(suite: SimpleNamespace, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"repetitions": 0}, ProtocolError, "`repetitions >= 1`"),
+        (
+            {"repetitions": 0},
+            ProtocolError,
+            r"repetitions must be an integer in \[1, 10000\], but got 0",
+        ),
         ({"executor": "threads"}, ProtocolError, "executor must be one of"),
-        ({"n_processes": 0, "executor": "pool"}, ProtocolError, "`n_processes >= 1`"),
+        (
+            {"n_processes": 0, "executor": "pool"},
+            ProtocolError,
+            r"n_processes must be an integer in \[1, 4096\]",
+        ),
         ({"call_timeout": 0}, ProtocolError, "call_timeout must be None or `> 0`"),
         ({"suite": "no-such-suite"}, ProtocolError, "Unknown suite"),
     ],
