@@ -123,6 +123,7 @@ class CurveNetwork:
         self._identity = self.R == T and bool(np.array_equal(self.phi, np.eye(T)))
         self._rt_phi = [np.ascontiguousarray(self.phi[: f + 1].T) for f in range(T)]
         self._perm2 = self._perm + M  # the same columns inside a ``steps`` block
+        self._step_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     @property
     def n_outputs(self) -> int:
@@ -192,29 +193,54 @@ class CurveNetwork:
     def at_steps(self, h: np.ndarray, z: np.ndarray, fidx: np.ndarray | int) -> np.ndarray:
         """float32 ``[n, n_columns]``: each row's metrics at its step (table column order)."""
         n = h.shape[0]
-        out = h @ self._O
         full = np.empty((n, self.M + 1), dtype=np.float32)
         if np.ndim(fidx) == 0:
-            self._at_step(out, z, int(fidx), full)
+            self._at_step(h, z, int(fidx), full)
             return full[:, self._perm]
         fidx = np.asarray(fidx)
         for f in np.unique(fidx).tolist():
             rows = np.flatnonzero(fidx == f)
             part = np.empty((len(rows), self.M + 1), dtype=np.float32)
-            self._at_step(out[rows], z[rows], f, part)
+            self._at_step(h[rows], z[rows], f, part)
             full[rows] = part
         return full[:, self._perm]
 
-    def _at_step(self, out: np.ndarray, z: np.ndarray, f: int, full: np.ndarray) -> None:
+    def _step_columns(self, f: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Last-layer columns a batch at step ``f`` needs (cached per step).
+
+        Returns ``(O_f, phi_f, phi_rt)``: for a direct head only step ``f``'s means and log
+        sigmas, the runtime increments of steps ``0..f`` and the runtime sigma are computed;
+        ``phi_f`` ``[R', 2M]`` and ``phi_rt`` ``[R', f + 1]`` map those outputs to the step.
+        """
+        got = self._step_cache.get(f)
+        if got is None:
+            M, C = self.M, self.block
+            if self._identity:
+                cols = np.concatenate(
+                    [[0], 1 + f * C + np.arange(2 * M), 1 + np.arange(f + 1) * C + 2 * M]
+                )
+                O_f = np.ascontiguousarray(self._O[:, cols])
+                phi_f = np.eye(2 * M, dtype=np.float32)
+                phi_rt = np.eye(f + 1, dtype=np.float32)
+                got = (O_f, phi_f, phi_rt)
+            else:
+                got = (self._O, self.phi[f], self._rt_phi[f])
+            self._step_cache[f] = got
+        return got
+
+    def _at_step(self, h: np.ndarray, z: np.ndarray, f: int, full: np.ndarray) -> None:
         M, K, C, R = self.M, self.K, self.block, self.R
-        n = out.shape[0]
-        coef = out[:, 1:].reshape(n, R, C)
-        phi_f = self.phi[f]
-        if self._identity:  # every step emitted directly: a slice
-            st = coef[:, f, : 2 * M].copy()
+        n = h.shape[0]
+        O_f, phi_f, phi_rt = self._step_columns(f)
+        out = h @ O_f
+        if self._identity:
+            st = out[:, 1 : 1 + 2 * M]
+            inc = out[:, 1 + 2 * M :]
         else:
+            coef = out[:, 1:].reshape(n, R, C)
             st = np.einsum("nrc,r->nc", coef[:, :, : 2 * M], phi_f)
-        st += self.step_bias[f, : 2 * M]
+            inc = coef[:, :, 2 * M] @ phi_rt  # [n, f + 1]
+        st = st + self.step_bias[f, : 2 * M]
         dev = z[:, :K].astype(np.float32) @ self.basis[f].T  # [n, M]
         y = np.exp(st[:, M : 2 * M])
         y *= dev
@@ -224,10 +250,9 @@ class CurveNetwork:
             full[:, :a] = 1.0 / (1.0 + np.exp(-y[:, :a]))
         if c > a:
             full[:, a:c] = np.exp(y[:, a:c])
-        if c < M:
+        if M > c:
             full[:, c:M] = y[:, c:]
-        inc = coef[:, :, 2 * M] @ self._rt_phi[f]  # [n, f + 1]
-        inc += self.step_bias[: f + 1, 2 * M]
+        inc = inc + self.step_bias[: f + 1, 2 * M]
         rt = np.exp(inc).sum(axis=1)
         rt *= np.exp(np.exp(out[:, 0]) * z[:, K].astype(np.float32))
         full[:, M] = rt
