@@ -250,7 +250,7 @@ class CurveNetwork:
             full[:, :a] = 1.0 / (1.0 + np.exp(-y[:, :a]))
         if c > a:
             full[:, a:c] = np.exp(y[:, a:c])
-        if M > c:
+        if c < M:
             full[:, c:M] = y[:, c:]
         inc = inc + self.step_bias[: f + 1, 2 * M]
         rt = np.exp(inc).sum(axis=1)
