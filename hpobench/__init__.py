@@ -25,7 +25,7 @@ from hpobench._errors import (
     TrajectoryError,
 )
 from hpobench._version import __version__
-from hpobench.benchmark import BatchResult, Benchmark, Result, TabularBenchmark
+from hpobench.benchmark import Backend, BatchResult, Benchmark, Result, TabularBenchmark
 from hpobench.fidelity import Fidelity
 from hpobench.harness import (
     Evaluation,
@@ -41,6 +41,7 @@ from hpobench.harness import (
     list_protocols,
     run_study,
     run_suite,
+    score_on_test_seeds,
 )
 from hpobench.registry import BenchmarkSpec, data_root, list_benchmarks, make, register, spec
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
@@ -48,6 +49,7 @@ from hpobench.surrogate import SurrogateBenchmark
 from hpobench.table import MetricSpec, Table, TableMeta, read_table, write_table
 
 __all__ = [
+    "Backend",
     "BatchResult",
     "Benchmark",
     "BenchmarkNotFoundError",
@@ -95,6 +97,7 @@ __all__ = [
     "register",
     "run_study",
     "run_suite",
+    "score_on_test_seeds",
     "spec",
     "write_table",
 ]

@@ -344,10 +344,10 @@ def _load_table(path: str, meta_sha256: str) -> Any:
 def make(benchmark_id: str, *, backend: str = "table", **kwargs: Any) -> Benchmark:
     """Build the benchmark registered as ``benchmark_id`` (tables are loaded once per process).
 
-    Keyword arguments go to the benchmark's constructor (``off_table=`` for tables); an unknown
-    one is an ``HPOBenchError`` naming the accepted ones. ``backend="surrogate"`` answers from
-    the task's shipped neural surrogate instead of the table
-    (``hpobench.surrogate.load_surrogate``; ``sha256=`` pins its weights file).
+    Keyword arguments go to an entry point's constructor; a table benchmark takes none (an
+    unknown keyword is an ``HPOBenchError``). ``backend="surrogate"`` answers from the task's
+    shipped neural surrogate instead of the table (``hpobench.surrogate.load_surrogate``;
+    ``sha256=`` pins its weights file).
 
     >>> import hpobench
     >>> hpobench.make("fcnet/protein-v1").fidelity.max
@@ -367,18 +367,18 @@ def make(benchmark_id: str, *, backend: str = "table", **kwargs: Any) -> Benchma
         raise HPOBenchError(f"backend must be 'table' or 'surrogate', but got {backend!r}.")
     s = spec(benchmark_id)
     if s.path is not None:
-        unknown = sorted(set(kwargs) - {"off_table"})
-        if unknown:
+        if kwargs:
             raise HPOBenchError(
-                f"make({s.id!r}, ...) accepts only the keyword off_table for a table benchmark, "
-                f"but got {unknown}."
+                f"make({s.id!r}, ...) takes no keywords for a table benchmark (a configuration the "
+                f"table does not store is answered by the nearest stored one), but got "
+                f"{sorted(kwargs)}."
             )
         table = _load_table(str(s.path), s.meta_sha256)
         if table.meta.id != s.id:
             raise TableError(
                 f"{s.path}: meta.json declares id {table.meta.id!r}, but the registry expects {s.id!r}."
             )
-        return TabularBenchmark(table, **kwargs)
+        return TabularBenchmark(table, path=s.path)
     assert s.entry_point is not None
     mod_name, _, attr = s.entry_point.partition(":")
     try:

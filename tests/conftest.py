@@ -24,8 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hpobench import registry
-from hpobench.fidelity import Fidelity
+from hpobench import registry, testing
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
 from hpobench.table import MetricSpec, TableMeta, write_table
 
@@ -59,23 +58,21 @@ METRICS = {
 def make_meta(**overrides: Any) -> TableMeta:
     """A valid TableMeta for ``GRID_SPACE`` with 4 epochs and seeds (0, 1, 7)."""
     kwargs: dict[str, Any] = {
-        "id": "synth/grid-v1",
-        "description": "synthetic test table",
+        "benchmark_id": "synth/grid-v1",
         "space": GRID_SPACE,
-        "fidelity": Fidelity("epoch", (1, 2, 3, 4)),
+        "n_steps": 4,
         "metrics": METRICS,
         "objective": "valid_loss",
         "reported_metric": "test_loss",
         "seeds": (0, 1, 7),
         "tuning_seeds": (0, 1),
         "test_seeds": (7,),
-        "dataset": {"name": "synthetic"},
         "generation": {"by": "tests/conftest.py"},
-        "citation": "none",
-        "licence": "CC0-1.0",
     }
+    if "id" in overrides:
+        overrides["benchmark_id"] = overrides.pop("id")
     kwargs.update(overrides)
-    return TableMeta(**kwargs)
+    return testing.make_meta(**kwargs)
 
 
 def make_data(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections import Counter
 from typing import Any
 
@@ -33,7 +32,13 @@ def _epilog() -> str:
     for name in list_protocols():
         p = get_protocol(name)
         lines.append(
-            f"  {name:<14} {p.n_workers} worker(s), suite {p.suite.name!r}, {p.n_repetitions} reps"
+            f"  {name:<14} {p.n_workers} worker(s), "
+            + (
+                f"{len(p.tasks)} pinned tasks ({p.suite.name})"
+                if p.pinned
+                else f"suite {p.suite.name!r}"
+            )
+            + f", {p.n_repetitions} reps"
         )
     lines.append("suites (or give ids / patterns like 'fcnet/*', comma-separated):")
     for name in list_suites():
@@ -41,10 +46,10 @@ def _epilog() -> str:
     lines += [
         "examples:",
         "  hpobench run --optimizer baselines/random_search.py --suite fcnet "
-        "--protocol sf-serial-v1 --out runs/rs",
-        "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v1 "
+        "--protocol sf-serial-v2 --out runs/rs",
+        "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v2 "
         "--out runs/mine --workers-pool 8",
-        "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v1 --out runs/x "
+        "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v2 --out runs/x "
         "--ray auto",
     ]
     return "\n".join(lines)
@@ -67,7 +72,7 @@ def register_cli(subparsers: Any) -> None:
         "make_optimizer)",
     )
     p.add_argument(
-        "--protocol", required=True, help="protocol name, e.g. sf-serial-v1 (listed below)"
+        "--protocol", required=True, help="protocol name, e.g. sf-serial-v2 (listed below)"
     )
     p.add_argument(
         "--suite",
@@ -142,10 +147,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers_pool is not None and args.workers_pool < 1:
         raise ProtocolError(f"--workers-pool must be >= 1, but got {args.workers_pool}.")
-    if args.call_timeout < 0 or not math.isfinite(args.call_timeout):
-        raise ProtocolError(
-            f"--call-timeout must be >= 0 seconds (0 = no limit), but got {args.call_timeout}."
-        )
     executor, n_proc, address = "serial", None, None
     if args.workers_pool is not None:
         executor, n_proc = "pool", args.workers_pool

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import hpobench
 from hpobench import (
     ConfigError,
     Float,
@@ -20,6 +21,7 @@ from hpobench import (
     TabularBenchmark,
     read_table,
 )
+from hpobench.harness import Suite
 from hpobench.importers import import_long_format
 from hpobench.table import MetricSpec
 
@@ -244,7 +246,16 @@ def test_missing_nan_keeps_cells_as_nan_and_the_harness_refuses(
         ProtocolError,
         match=r"imported with missing='nan' and lacks 5 cells; re-import it with missing='drop'",
     ):
-        hpobench.run_study("mine/toy-v1", factory, "sf-serial-v1", repetition=0)
+        hpobench.run_study("mine/toy-v1", factory, _TOY_PROTOCOL, repetition=0)
+
+
+_TOY_PROTOCOL = hpobench.Protocol(
+    name="toy-v1",
+    suite=Suite(name="toy", patterns=("mine/*",)),
+    n_workers=1,
+    n_repetitions=1,
+    allow_resume=False,
+)
 
 
 def test_replace_is_needed_to_overwrite(tmp_path: Path) -> None:
