@@ -14,7 +14,6 @@ Procedure (the card describes exactly this):
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -135,12 +134,7 @@ def fit_surrogate(
         desc=f"{table.meta.id} final",
     )
     layers, arrays, _ = _network(net, data, basis, table)
-    meta = table.meta
-    if "reference_runtime" not in meta.extra:  # the table's budget reference travels along
-        rt = table.metric(meta.runtime_metric)
-        pos = [meta.seeds.index(s) for s in meta.tuning_seeds]
-        ref = float(np.nanmedian(rt[:, pos, -1].astype(np.float64)))
-        meta = dataclasses.replace(meta, extra={**meta.extra, "reference_runtime": ref})
+    meta = table.meta  # carries reference_runtime: the surrogate gets the table's budget
     out = write_surrogate(
         out_dir,
         table_meta=meta,
@@ -190,3 +184,27 @@ def write_card(out: str | Path, card: dict[str, Any]) -> None:
     card["targets"] = targets(card)
     (out / CARD_FILE).write_text(json.dumps(card, indent=1, allow_nan=False) + "\n")
     (out / CARD_MD_FILE).write_text(render_card(card))
+
+
+def refresh_table_meta(out_dir: str | Path, table: Table) -> bool:
+    """Re-embed ``table``'s current metadata in a surrogate fitted to the same parquet.
+
+    Metadata that does not change the data (a newly recorded ``reference_runtime``, a fixed
+    description) need not cost a refit; the parquet's sha256 must be the one fitted. Returns
+    whether the file changed.
+    """
+    path = Path(out_dir) / "meta.json"
+    d = json.loads(path.read_text())
+    if d["table"]["sha256"] != table.meta.sha256:
+        from hpobench._errors import SurrogateError
+
+        raise SurrogateError(
+            f"{path}: was fitted to the table with sha256 {d['table']['sha256']!r}, but "
+            f"{table.meta.id!r} now has {table.meta.sha256!r}; refit instead."
+        )
+    new = table.meta.to_dict()
+    if d["table"]["meta"] == new:
+        return False
+    d["table"]["meta"] = new
+    path.write_text(json.dumps(d, indent=1, allow_nan=False) + "\n")
+    return True

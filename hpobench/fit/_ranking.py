@@ -16,6 +16,7 @@ do not see identical landscapes; that difference is part of what the figure meas
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,7 +25,8 @@ import numpy as np
 from scipy import stats
 
 from hpobench.benchmark import Benchmark
-from hpobench.harness import run_study
+from hpobench.harness import get_protocol, run_study
+from hpobench.harness._protocol import PinnedTask
 
 __all__ = ["OPTIMIZERS", "ranking_preservation"]
 
@@ -67,6 +69,15 @@ def ranking_preservation(
 ) -> dict[str, Any]:
     """Scores per optimizer on both backends, Kendall τ of the orderings, best-vs-rest."""
     opts = dict(optimizers or OPTIMIZERS)
+    base = get_protocol(protocol)
+    # the same protocol, pinned once to the table and once to the surrogate (by sha256)
+    pinned = {
+        label: dataclasses.replace(
+            base,
+            tasks=(PinnedTask(id=b.id, backend=b.backend.kind, sha256=b.backend.sha256),),
+        )
+        for label, b in (("table", table), ("surrogate", surrogate))
+    }
     sign = 1.0 if table.metrics[table.reported_metric].direction == "maximize" else -1.0
     scores: dict[str, dict[str, float]] = {"table": {}, "surrogate": {}}
     for name, (spec, kwargs) in opts.items():
@@ -74,7 +85,7 @@ def ranking_preservation(
         for label, bench in (("table", table), ("surrogate", surrogate)):
             vals = []
             for rep in range(n_repetitions):
-                traj = run_study(bench, factory, protocol, rep, call_timeout=None)
+                traj = run_study(bench, factory, pinned[label], rep, call_timeout=None)
                 v = traj.meta.incumbent_test_score
                 vals.append(np.nan if v is None else float(v))
             scores[label][name] = float(np.nanmean(vals))

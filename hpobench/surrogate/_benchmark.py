@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import FidelityError, SeedError
-from hpobench.benchmark._base import Benchmark
+from hpobench.benchmark._base import Backend, Benchmark
 from hpobench.benchmark._index import _check_columns
 from hpobench.benchmark._result import BatchResult, Result, _make_result
 from hpobench.benchmark._tabular import _as_columns
 from hpobench.surrogate._encode import Encoder
-from hpobench.surrogate._format import SurrogateFile, read_surrogate
+from hpobench.surrogate._format import WEIGHTS_FILE, SurrogateFile, read_surrogate
 from hpobench.surrogate._noise import normals_many, normals_one
 
 __all__ = ["SurrogateBenchmark"]
@@ -59,6 +59,9 @@ class SurrogateBenchmark(Benchmark):
                 f"space encodes to {self.encoder.width}."
             )
         self.sha256 = surrogate.weights_sha256
+        self._backend = Backend(
+            kind="surrogate", sha256=self.sha256, path=str(surrogate.path / WEIGHTS_FILE)
+        )
         self._names = self.network.columns
         self._cost_k = self._names.index(self.meta.runtime_metric)
         fvals = self.meta.fidelity.values
@@ -78,9 +81,9 @@ class SurrogateBenchmark(Benchmark):
         return cls(read_surrogate(path, expect_id=expect_id, expect_table_sha256=table_sha256))
 
     @property
-    def backend(self) -> tuple[str, str]:
-        """``("surrogate", sha256 of the weights)``: what a protocol pins."""
-        return ("surrogate", self.sha256)
+    def backend(self) -> Backend:
+        """``surrogate`` and the sha256 of ``weights.npz``: what a protocol pins."""
+        return self._backend
 
     # -- single queries --------------------------------------------------------------------
     def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Result:

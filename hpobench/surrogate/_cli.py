@@ -98,7 +98,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     card = json.loads(path.read_text())
     table = make(args.id)
     sur = load_surrogate(args.id, root=args.out)
-    protocol = args.protocol or ("mf-serial-v1" if len(table.fidelity) > 1 else "sf-serial-v1")
+    protocol = args.protocol or ("mf-serial-v2" if len(table.fidelity) > 1 else "sf-serial-v2")
     rk = ranking_preservation(table, sur, protocol, n_repetitions=args.repetitions)
     card["ranking"] = rk
     write_card(surrogate_dir(args.id, args.out), card)
@@ -254,7 +254,7 @@ def register_cli(sub: Any) -> None:
         epilog="Example: hpobench surrogate rank gbt/phoneme-v1 --repetitions 5",
     )
     r.add_argument("id")
-    r.add_argument("--protocol", help="default: mf-serial-v1 (multi-fidelity) or sf-serial-v1")
+    r.add_argument("--protocol", help="default: mf-serial-v2 (multi-fidelity) or sf-serial-v2")
     r.add_argument("--repetitions", type=int, default=5)
     r.add_argument("--out", help="surrogate root")
     r.set_defaults(func=_cmd_rank)
