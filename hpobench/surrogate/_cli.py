@@ -6,8 +6,9 @@
     hpobench surrogate list                                      shipped surrogates + headline
 
 ``card`` and ``list`` need only numpy; ``fit`` needs torch (the ``train`` extra) and, with
-``--ray``, ray: the tasks are spread over Ray workers through the same executor that table
-generation uses (``hpobench.generate``), one task per job.
+``--ray``, ray: the tasks are spread over Ray workers through the project's one executor
+(``hpobench._executor``), one task per job; each job returns its files and the driver writes
+them.
 """
 
 from __future__ import annotations
@@ -23,22 +24,29 @@ __all__ = ["register_cli"]
 
 
 def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
-    """One executor job: fit ``benchmark_id`` and return its card (module level: picklable)."""
+    """One executor job: fit ``benchmark_id`` in a scratch folder and return its card and files.
+
+    Module level (picklable); the driver writes the returned files, so on a Ray cluster the
+    output folder need not be shared between nodes.
+    """
+    import tempfile
+
     from hpobench.fit import Arch, TrainConfig, fit_surrogate
     from hpobench.registry import make
-    from hpobench.surrogate._store import surrogate_dir
 
     bench = make(benchmark_id)
     table = bench.table  # type: ignore[attr-defined]
-    out = surrogate_dir(benchmark_id, context["root"])
-    return fit_surrogate(
-        table,
-        out,
-        arch=Arch(**context["arch"]),
-        config=TrainConfig(steps=context["steps"], seed=context["seed"]),
-        device=context["device"],
-        progress=context["progress"],
-    )
+    with tempfile.TemporaryDirectory(prefix="hpobench-fit-") as tmp:
+        card = fit_surrogate(
+            table,
+            tmp,
+            arch=Arch(**context["arch"]),
+            config=TrainConfig(steps=context["steps"], seed=context["seed"]),
+            device=context["device"],
+            progress=context["progress"],
+        )
+        files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())}
+    return {"card": card, "files": files}
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -69,15 +77,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         "device": args.device,
         "progress": not args.no_progress and not args.ray,
     }
-    if args.ray:
-        from hpobench.generate._executors import RayExecutor
+    from hpobench._executor import LocalExecutor, RayExecutor
+    from hpobench.surrogate._store import surrogate_dir
 
-        executor: Any = RayExecutor(num_gpus=1.0 if args.device.startswith("cuda") else 0.0)
-    else:
-        from hpobench.generate._executors import LocalExecutor
-
-        executor = LocalExecutor()
-    for card in executor.map(_fit_job, context, ids):
+    executor: Any = (
+        RayExecutor(num_gpus=1.0 if args.device.startswith("cuda") else 0.0)
+        if args.ray
+        else LocalExecutor()
+    )
+    for done in executor.map(_fit_job, context, ids):
+        card = done["card"]
+        out = surrogate_dir(card["id"], root)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in done["files"].items():
+            (out / name).write_bytes(data)
         print(
             f"{card['id']}: Spearman {card['spearman']:.4f}, Kendall {card['kendall_tau']:.4f}, "
             f"coverage {card['coverage_objective']:.3f}, runtime monotone "
