@@ -35,7 +35,7 @@ def _baseline(spec: str, **kwargs: Any) -> Callable[..., Any]:
     mod, _, attr = spec.partition(":")
     m = importlib.import_module(mod)
     if not kwargs:
-        return getattr(m, attr)  # type: ignore[no-any-return]
+        return getattr(m, attr)  # type: ignore[no-any-return,unused-ignore]
     cls = getattr(m, attr)
 
     def factory(problem: Any, seed: int) -> Any:
