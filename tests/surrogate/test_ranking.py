@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("scipy")
 
-from hpobench import TabularBenchmark  # noqa: E402
-from hpobench.fit._ranking import OPTIMIZERS, ranking_preservation  # noqa: E402
-from hpobench.surrogate import SurrogateBenchmark  # noqa: E402
+from hpobench import TabularBenchmark
+from hpobench.fit._ranking import OPTIMIZERS, ranking_preservation
+from hpobench.surrogate import SurrogateBenchmark
 
 
 @pytest.mark.slow
