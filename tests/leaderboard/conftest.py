@@ -1,0 +1,82 @@
+"""Fixtures of the leaderboard tests: two tiny protocols on real shipped tables, their references,
+a small board of every baseline and an honest submission made by ``evaluate``.
+
+Everything is built once per session under a session temp folder (a few seconds); tests that
+change something copy it into their own ``tmp_path`` first.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from hpobench.harness import Protocol, Suite
+from hpobench.harness._protocol import _user_protocols
+from hpobench.leaderboard._evaluate import evaluate
+from hpobench.leaderboard._produce import produce
+from hpobench.leaderboard._references import (
+    compute_references,
+    register_references,
+    unregister_references,
+)
+
+BASELINES = Path(__file__).resolve().parents[2] / "baselines"
+
+SF = Protocol(
+    name="lbtest-sf-v1",
+    description="leaderboard tests: single fidelity, one worker",
+    suite=Suite(name="lbtest-sf", patterns=("fcnet/protein-v1", "hpobench-nn/car-v1")),
+    n_workers=1,
+    n_repetitions=2,
+    budget_base=8.0,
+    budget_per_sqrt_dim=0.0,
+    time_factor=1000.0,
+    allow_resume=False,
+)
+MF = Protocol(
+    name="lbtest-mf-v1",
+    description="leaderboard tests: multi-fidelity, two workers, resumes",
+    suite=Suite(name="lbtest-mf", patterns=("gbt/magic-v1",)),
+    n_workers=2,
+    n_repetitions=2,
+    budget_base=6.0,
+    budget_per_sqrt_dim=0.0,
+    max_evaluations_factor=100.0,
+    allow_resume=True,
+)
+
+
+@pytest.fixture(scope="session")
+def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """Registered protocols and references, a board with every baseline, and submissions."""
+    for p in (SF, MF):
+        _user_protocols[p.name] = p
+    root = tmp_path_factory.mktemp("lb")
+    refs_sf = register_references(compute_references(SF, n_random=5))
+    refs_mf = register_references(compute_references(MF, n_random=3))
+    board = root / "board"
+    produce(board=board, protocols=[SF.name, MF.name], executor="serial")
+    sub_sf = evaluate(
+        str(BASELINES / "regularized_evolution.py"), SF.name, out=root / "eval-sf", board=board,
+        executor="serial", name="re-sub",
+    )  # fmt: skip
+    sub_mf = evaluate(
+        str(BASELINES / "asha.py"), MF.name, out=root / "eval-mf", board=board, executor="serial",
+        name="asha-sub",
+    )  # fmt: skip
+    yield SimpleNamespace(
+        sf=SF, mf=MF, refs_sf=refs_sf, refs_mf=refs_mf, board=board, root=root,
+        sub_sf=sub_sf.submission, sub_mf=sub_mf.submission, eval_sf=sub_sf,
+    )  # fmt: skip
+    for p in (SF, MF):
+        _user_protocols.pop(p.name, None)
+        unregister_references(p.name)
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
