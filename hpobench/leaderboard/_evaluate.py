@@ -58,9 +58,11 @@ def evaluate(
     ray_address: str | None = None,
     board: str | Path | None = None,
     progress: bool = False,
+    render: bool = True,
 ) -> EvaluationReport:
     """Run ``optimizer`` (``file.py[:factory]`` or ``module:factory``) on ``protocol``'s suite
-    and summarize it beside the board's entries (see the module docstring)."""
+    and summarize it beside the board's entries (see the module docstring). ``render=False``
+    skips the plots and ``report.html``."""
     proto = get_protocol(protocol)
     ref = resolve_optimizer(optimizer)  # fails early with a teaching message
     default_name, source = _name_and_file(optimizer)

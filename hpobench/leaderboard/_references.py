@@ -112,21 +112,29 @@ class TaskReference:
                 f"{self.random_median!r}, optimum={self.optimum!r} ({self.direction})."
             )
 
+    @property
+    def saturated(self) -> bool:
+        """Random search's median *is* the optimum: the budget cannot separate good from best."""
+        return self.random_median == self.optimum
+
     def normalize(self, score: float) -> float:
         """``(score - optimum) / (random_median - optimum)``: 0 optimum, 1 random search.
 
-        NaN stays NaN (no score). If random search's median *is* the optimum, every score equal
-        to it is 0 and any other is ``inf``.
+        NaN stays NaN (no score). On a :attr:`saturated` task (random search finds the optimum
+        in at least half its runs) the scale has no unit: a run scores 0 if it found the
+        optimum and 1 (no better than random search) otherwise.
 
         >>> r = TaskReference(table_sha256="x", reported_metric="acc", direction="maximize",
-        ...                   optimum=0.9, random_median=0.8, random_se=0.01, n_random=100)
-        >>> r.normalize(0.9), r.normalize(0.8), r.normalize(0.85)
+        ...                   optimum=1.0, random_median=0.5, random_se=0.01, n_random=100)
+        >>> r.normalize(1.0), r.normalize(0.5), r.normalize(0.75)
         (0.0, 1.0, 0.5)
         """
+        if score != score:
+            return math.nan
         gap = self.random_median - self.optimum
         if gap == 0.0:
-            return math.nan if score != score else (0.0 if score == self.optimum else math.inf)
-        return (score - self.optimum) / gap
+            return 0.0 if score == self.optimum else 1.0
+        return (score - self.optimum) / gap + 0.0  # never -0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {

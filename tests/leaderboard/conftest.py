@@ -62,11 +62,11 @@ def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     produce(board=board, protocols=[SF.name, MF.name], executor="serial")
     sub_sf = evaluate(
         str(BASELINES / "regularized_evolution.py"), SF.name, out=root / "eval-sf", board=board,
-        executor="serial", name="re-sub",
+        executor="serial", name="re-sub", render=False,
     )  # fmt: skip
     sub_mf = evaluate(
         str(BASELINES / "asha.py"), MF.name, out=root / "eval-mf", board=board, executor="serial",
-        name="asha-sub",
+        name="asha-sub", render=False,
     )  # fmt: skip
     yield SimpleNamespace(
         sf=SF, mf=MF, refs_sf=refs_sf, refs_mf=refs_mf, board=board, root=root,

@@ -27,10 +27,14 @@ CAR0 = "trajectories/lbtest-sf-v1/hpobench-nn/car-v1/rep-000.parquet"
 
 def _relist(sub: Path, lb: SimpleNamespace) -> None:
     d = json.loads((sub / MANIFEST).read_text())
-    write_manifest(sub, name=d["name"], optimizer=d["optimizer"], protocol=lb.sf, references=lb.refs_sf)
+    write_manifest(
+        sub, name=d["name"], optimizer=d["optimizer"], protocol=lb.sf, references=lb.refs_sf
+    )
 
 
-def _edit_column(rel: str, column: str, fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Path, SimpleNamespace], None]:
+def _edit_column(
+    rel: str, column: str, fn: Callable[[np.ndarray], np.ndarray]
+) -> Callable[[Path, SimpleNamespace], None]:
     """Change one column of one trajectory, re-digest it honestly and re-list the manifest: only
     the replay can notice."""
 
@@ -46,7 +50,9 @@ def _edit_column(rel: str, column: str, fn: Callable[[np.ndarray], np.ndarray]) 
     return edit
 
 
-def _edit_rows(rel: str, fn: Callable[[pa.Table], pa.Table]) -> Callable[[Path, SimpleNamespace], None]:
+def _edit_rows(
+    rel: str, fn: Callable[[pa.Table], pa.Table]
+) -> Callable[[Path, SimpleNamespace], None]:
     def edit(sub: Path, lb: SimpleNamespace) -> None:
         traj = Trajectory.read(sub / rel)
         t = fn(traj.table)
@@ -150,7 +156,9 @@ def _tampered_digest(sub: Path, lb: SimpleNamespace) -> None:
     md = t.schema.metadata
     col = t.column("value").to_numpy().copy()
     col[0] = col[0] * 0.5
-    t = t.set_column(t.schema.get_field_index("value"), "value", pa.array(col)).replace_schema_metadata(md)
+    t = t.set_column(
+        t.schema.get_field_index("value"), "value", pa.array(col)
+    ).replace_schema_metadata(md)
     pq.write_table(t, sub / REP0)
     _relist(sub, lb)
 
@@ -165,7 +173,12 @@ def _unlisted(sub: Path, lb: SimpleNamespace) -> None:
 
 
 CASES: list[tuple[str, Callable[[Path, SimpleNamespace], None], str, tuple[str, ...]]] = [
-    ("altered number", _edit_column(REP0, "value", _set(4, 0.2)), "replay", ("row 4", "altered number")),
+    (
+        "altered number",
+        _edit_column(REP0, "value", _set(4, 0.2)),
+        "replay",
+        ("row 4", "altered number"),
+    ),
     ("altered cost", _edit_column(REP0, "cost", _set(1, 1.0)), "replay", ("row 1", "cost")),
     ("skipped evaluation", _edit_rows(REP0, _skip), "order", ("row 2", "skipped")),
     ("reordered evaluations", _edit_rows(REP0, _swap), "order", ("row 2",)),
@@ -178,17 +191,42 @@ CASES: list[tuple[str, Callable[[Path, SimpleNamespace], None], str, tuple[str, 
     ("missing listed file", _missing_listed, "missing_file", ("does not exist",)),
     ("missing manifest", _missing_manifest, "missing_file", ("submission.json",)),
     ("unknown protocol", _manifest_edit(protocol="nope-v1"), "protocol", ("nope-v1",)),
-    ("wrong protocol version", _manifest_edit(protocol="lbtest-sf-v2"), "protocol", ("lbtest-sf-v1",)),
+    (
+        "wrong protocol version",
+        _manifest_edit(protocol="lbtest-sf-v2"),
+        "protocol",
+        ("lbtest-sf-v1",),
+    ),
     ("wrong protocol hash", _manifest_edit(protocol_hash="0" * 64), "protocol", ("protocol_hash",)),
-    ("other references", _manifest_edit(references_hash="0" * 64), "protocol", ("references_hash",)),
+    (
+        "other references",
+        _manifest_edit(references_hash="0" * 64),
+        "protocol",
+        ("references_hash",),
+    ),
     ("trajectory of another task", _other_task, "task", ("fcnet/protein-v1", "hpobench-nn/car-v1")),
-    ("non-finite value", _edit_column(REP0, "cost", _set(2, math.inf)), "non_finite", ("row 2", "finite")),
-    ("infinite objective", _edit_column(REP0, "value", _set(2, -math.inf)), "non_finite", ("row 2",)),
+    (
+        "non-finite value",
+        _edit_column(REP0, "cost", _set(2, math.inf)),
+        "non_finite",
+        ("row 2", "finite"),
+    ),
+    (
+        "infinite objective",
+        _edit_column(REP0, "value", _set(2, -math.inf)),
+        "non_finite",
+        ("row 2",),
+    ),
     ("duplicated run", _duplicate, "duplicate", ("rep-001", "same run")),
     ("tampered digest", _tampered_digest, "digest", ("digest", "edited")),
     ("file altered after listing", _altered_after_listing, "file_digest", ("sha256",)),
     ("unlisted file", _unlisted, "unlisted_file", ("notes.txt",)),
-    ("altered incumbent score", _edit_column(REP0, "incumbent_test_score", _set(-1, 0.2)), "incumbent", ("row",)),
+    (
+        "altered incumbent score",
+        _edit_column(REP0, "incumbent_test_score", _set(-1, 0.2)),
+        "incumbent",
+        ("row",),
+    ),
     ("bad name", _manifest_edit(name="../evil"), "manifest", ("name",)),
 ]
 
@@ -244,7 +282,9 @@ def test_failed_submit_changes_nothing(
     assert _tree_digest(board) == before
 
 
-def test_submit_adds_a_verified_entry_and_rerenders(lb: SimpleNamespace, sub: Path, tmp_path: Path) -> None:
+def test_submit_adds_a_verified_entry_and_rerenders(
+    lb: SimpleNamespace, sub: Path, tmp_path: Path
+) -> None:
     board = Path(shutil.copytree(lb.board, tmp_path / "board"))
     target = submit(sub, board=board, n_processes=1)
     assert target == board / "submissions" / "lbtest-sf-v1" / "re-sub"
