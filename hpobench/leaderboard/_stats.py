@@ -156,9 +156,12 @@ def friedman_nemenyi(
         if np.ptp(x, axis=0).any():
             res = friedmanchisquare(*x)
             stat, p = float(res.statistic), float(res.pvalue)
-        import scikit_posthocs as sp
-
-        nemenyi = sp.posthoc_nemenyi_friedman(x.T).to_numpy(dtype=np.float64)
+        try:
+            import scikit_posthocs as sp
+        except ImportError:  # the plots extra; the test and the CD need only scipy
+            sp = None
+        if sp is not None:
+            nemenyi = sp.posthoc_nemenyi_friedman(x.T).to_numpy(dtype=np.float64)
     cd = math.nan
     if k >= 2:
         q = float(studentized_range.ppf(1 - alpha, k, np.inf)) / math.sqrt(2)
