@@ -19,9 +19,16 @@ BASELINES = Path(__file__).resolve().parents[2] / "baselines"
 
 
 def test_board_run_gives_the_same_bytes(lb: SimpleNamespace, tmp_path: Path) -> None:
-    produce(board=tmp_path, protocols=[lb.sf.name], baselines=["random_search", "asha"], executor="serial")
+    produce(
+        board=tmp_path,
+        protocols=[lb.sf.name],
+        baselines=["random_search", "asha"],
+        executor="serial",
+    )
     again = tmp_path / "again"
-    produce(board=again, protocols=[lb.sf.name], baselines=["random_search", "asha"], executor="serial")
+    produce(
+        board=again, protocols=[lb.sf.name], baselines=["random_search", "asha"], executor="serial"
+    )
     a = (tmp_path / lb.sf.name / "runs.parquet").read_bytes()
     assert a == (again / lb.sf.name / "runs.parquet").read_bytes()
     recs = read_records(tmp_path / lb.sf.name / "runs.parquet", protocol_hash=lb.sf.hash)
@@ -32,7 +39,13 @@ def test_board_run_gives_the_same_bytes(lb: SimpleNamespace, tmp_path: Path) -> 
 def test_check_mode_finds_a_changed_run(lb: SimpleNamespace, tmp_path: Path) -> None:
     board = Path(shutil.copytree(lb.board, tmp_path / "b"))
     runs = board / lb.sf.name / "runs.parquet"
-    rep = produce(board=board, protocols=[lb.sf.name], baselines=["random_search"], executor="serial", check=True)
+    rep = produce(
+        board=board,
+        protocols=[lb.sf.name],
+        baselines=["random_search"],
+        executor="serial",
+        check=True,
+    )
     assert [m for m in rep[0].mismatches if "'random_search'" in m] == []
     recs = read_records(runs)
     from dataclasses import replace
@@ -46,9 +59,17 @@ def test_check_mode_finds_a_changed_run(lb: SimpleNamespace, tmp_path: Path) -> 
 def test_build_is_deterministic_and_self_contained(lb: SimpleNamespace, tmp_path: Path) -> None:
     board = Path(shutil.copytree(lb.board, tmp_path / "b"))
     build(board=board)
-    first = {p.name: p.read_bytes() for p in board.rglob("*") if p.is_file() and p.suffix in (".md", ".html", ".png")}
+    first = {
+        p.name: p.read_bytes()
+        for p in board.rglob("*")
+        if p.is_file() and p.suffix in (".md", ".html", ".png")
+    }
     build(board=board)
-    second = {p.name: p.read_bytes() for p in board.rglob("*") if p.is_file() and p.suffix in (".md", ".html", ".png")}
+    second = {
+        p.name: p.read_bytes()
+        for p in board.rglob("*")
+        if p.is_file() and p.suffix in (".md", ".html", ".png")
+    }
     assert first == second
     page = (board / "index.html").read_text()
     assert page.count("<svg") == 8  # four plots per protocol
@@ -66,7 +87,9 @@ def test_every_baseline_is_on_the_board(lb: SimpleNamespace) -> None:
     entries = board_entries(lb.sf.name, board=lb.board)
     assert set(entries) == set(baseline_specs())
     board, _ = load_board(lb.sf.name, board=lb.board)
-    assert [e.n_runs for e in board.entries] == [len(board.tasks) * lb.sf.n_repetitions] * len(entries)
+    assert [e.n_runs for e in board.entries] == [len(board.tasks) * lb.sf.n_repetitions] * len(
+        entries
+    )
 
 
 def test_evaluate_places_the_optimizer(lb: SimpleNamespace) -> None:
@@ -77,7 +100,9 @@ def test_evaluate_places_the_optimizer(lb: SimpleNamespace) -> None:
     assert b.entry("re-sub").score == b.entry("regularized_evolution").score
 
 
-def test_cli_evaluate_verify(lb: SimpleNamespace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_evaluate_verify(
+    lb: SimpleNamespace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc = main(["evaluate", str(BASELINES / "random_search.py"), "--protocol", lb.sf.name,
                "--out", str(tmp_path / "e"), "--board", str(lb.board), "--workers", "1",
                "--name", "rs2", "--no-progress"])  # fmt: skip
