@@ -202,6 +202,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"{r.protocol}: {r.n_runs} runs in {r.wall_s / 60:.1f} min")
         for m in r.mismatches:
             print(f"  mismatch {m}")
+        for name, why in r.skipped.items():
+            print(f"  {name} not run: {why}")
         bad += len(r.mismatches)
     if args.check:
         print("all digests match" if not bad else f"{bad} runs differ from the committed board")

@@ -12,7 +12,6 @@ writing.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import tempfile
 import time
@@ -20,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hpobench._errors import HPOBenchError
 from hpobench.harness import Trajectory, get_protocol, run_suite
 from hpobench.leaderboard._errors import LeaderboardError
 from hpobench.leaderboard._records import read_records, write_compute, write_records
@@ -126,6 +126,8 @@ class ProduceReport:
     wall_s: float
     per_entry_s: Mapping[str, float]
     mismatches: tuple[str, ...]
+    skipped: Mapping[str, str]
+    """Baselines that refused the protocol (name -> reason)."""
 
 
 def produce(
@@ -157,18 +159,26 @@ def produce(
         t0 = time.perf_counter()
         records: list[RunRecord] = []
         per_entry: dict[str, float] = {}
+        skipped: dict[str, str] = {}
         with tempfile.TemporaryDirectory(prefix="hpobench-board-") as tmp:
             for name in chosen:
                 t1 = time.perf_counter()
-                records += run_entry(
-                    name,
-                    specs[name],
-                    proto.name,
-                    out=Path(tmp) / name,
-                    executor=executor,
-                    n_processes=n_processes,
-                    ray_address=ray_address,
-                )
+                try:
+                    records += run_entry(
+                        name,
+                        specs[name],
+                        proto.name,
+                        out=Path(tmp) / name,
+                        executor=executor,
+                        n_processes=n_processes,
+                        ray_address=ray_address,
+                    )
+                except HPOBenchError as e:  # e.g. a multi-fidelity method on single-fidelity tasks
+                    skipped[name] = str(e)
+                    logger.warning("%s: %s is not run: %s", proto.name, name, e)
+                    if progress is not None:
+                        progress(f"{proto.name} {name}: not applicable ({e})")
+                    continue
                 per_entry[name] = time.perf_counter() - t1
                 if progress is not None:
                     progress(f"{proto.name} {name}: {per_entry[name]:.1f} s")
@@ -201,10 +211,7 @@ def produce(
                 wall_s=time.perf_counter() - t0,
                 per_entry_s=per_entry,
                 mismatches=tuple(mismatches),
+                skipped=skipped,
             )
         )
     return reports
-
-
-def _finite_or_nan(x: float) -> float:
-    return x if math.isfinite(x) else math.nan
