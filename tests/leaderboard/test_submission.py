@@ -282,6 +282,7 @@ def test_failed_submit_changes_nothing(
     assert _tree_digest(board) == before
 
 
+@pytest.mark.slow
 def test_submit_adds_a_verified_entry_and_rerenders(
     lb: SimpleNamespace, sub: Path, tmp_path: Path
 ) -> None:
