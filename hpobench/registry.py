@@ -225,7 +225,7 @@ def make(benchmark_id: str, **kwargs: Any) -> Benchmark:
             raise TableError(
                 f"{s.path}: meta.json declares id {table.meta.id!r}, but the registry expects {s.id!r}."
             )
-        return TabularBenchmark(table, **kwargs)
+        return TabularBenchmark(table, path=s.path, **kwargs)
     assert s.entry_point is not None
     mod_name, _, attr = s.entry_point.partition(":")
     try:

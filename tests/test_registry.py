@@ -102,7 +102,8 @@ def test_make_caches_the_table() -> None:
     a = make("hpobench-nn/car-v1")
     b = make("hpobench-nn/car-v1")
     assert isinstance(a, TabularBenchmark) and a is not b and a.table is b.table
-    assert make("hpobench-nn/car-v1", off_table="nearest").off_table == "nearest"
+    assert a.backend.kind == "table" and a.backend.sha256 == a.meta.sha256
+    assert a.backend.path.endswith("hpobench-nn/car")
 
 
 # -- HPOBENCH_DATA and manifests -----------------------------------------------------------------
@@ -261,9 +262,11 @@ def test_duplicate_registration_raises(user_registrations: None, make_table: Any
         register(BenchmarkSpec(id="mine/gamma-v1", path=directory))
 
 
-def make_synthetic_benchmark(directory: str, off_table: str = "error") -> TabularBenchmark:
+def make_synthetic_benchmark(directory: str, tag: str = "") -> TabularBenchmark:
     """An entry point for the registration tests (``module:callable``)."""
-    return TabularBenchmark.from_directory(directory, off_table=off_table)
+    bench = TabularBenchmark.from_directory(directory)
+    bench.tag = tag  # type: ignore[attr-defined]
+    return bench
 
 
 def not_a_benchmark() -> object:
@@ -277,8 +280,8 @@ def test_register_an_entry_point(user_registrations: None, make_table: Any) -> N
         entry_point=f"{__name__}:make_synthetic_benchmark",
         directory=str(directory),
     )
-    bench = make("mine/delta-v1", off_table="nearest")
-    assert bench.id == "mine/delta-v1" and bench.off_table == "nearest"  # type: ignore[attr-defined]
+    bench = make("mine/delta-v1", tag="x")
+    assert bench.id == "mine/delta-v1" and bench.tag == "x"  # type: ignore[attr-defined]
     register("mine/broken-v1", entry_point=f"{__name__}:no_such_function")
     with pytest.raises(
         HPOBenchError, match=r"mine/broken-v1: entry point '.*:no_such_function' cannot be loaded"

@@ -25,7 +25,7 @@ from hpobench._errors import ConfigError
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
 from hpobench.table import Table
 
-__all__ = ["ConfigIndex", "build_index"]
+__all__ = ["ConfigIndex", "OffTableError", "build_index"]
 
 _MAX_GRID = 50_000_000
 _BOOLS = (bool, np.bool_)
@@ -60,6 +60,14 @@ def _object_bool_mismatch(col: np.ndarray, want: bool | None) -> np.ndarray:
         return np.zeros(len(col), dtype=bool)
     is_bool = np.fromiter((type(x) in _BOOLS for x in col.tolist()), dtype=bool, count=len(col))
     return np.asarray(is_bool != want)
+
+
+class OffTableError(ConfigError):
+    """A valid configuration the table does not store; ``nearest`` is the closest stored row."""
+
+    def __init__(self, message: str, nearest: int) -> None:
+        super().__init__(message)
+        self.nearest = nearest
 
 
 class ConfigIndex:
@@ -98,12 +106,34 @@ class ConfigIndex:
         d = ((self.unit_matrix() - x) ** 2).sum(axis=1)
         return int(np.argmin(d))
 
-    def _off_table(self, canonical: Mapping[str, Any]) -> ConfigError:
-        near = self.table.config(self.nearest_row(canonical))
-        return ConfigError(
+    def row_or_nearest(self, config: Mapping[str, Any]) -> int:
+        """Row of ``config``, or of the nearest stored configuration when it is valid but not
+        stored (``ConfigError`` if it is not a configuration of the space)."""
+        try:
+            return self.row(config)
+        except OffTableError as e:
+            return e.nearest
+
+    def rows_or_nearest(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Vectorised :meth:`row_or_nearest`."""
+        try:
+            return self.rows(columns)
+        except OffTableError:
+            n = _check_columns(self.space, columns)
+            return np.asarray(
+                [
+                    self.row_or_nearest({k: _item(columns[k][i]) for k in self.names})
+                    for i in range(n)
+                ],
+                dtype=np.int64,
+            )
+
+    def _off_table(self, canonical: Mapping[str, Any]) -> OffTableError:
+        nearest = self.nearest_row(canonical)
+        return OffTableError(
             f"{self.table.meta.id}: configuration {dict(canonical)} is in the search space but not in "
-            f"the table; a tabular benchmark answers only for its stored configurations. "
-            f"Nearest stored configuration: {near}."
+            f"the table. Nearest stored configuration: {self.table.config(nearest)}.",
+            nearest,
         )
 
     def _column_codes(self, name: str, col: np.ndarray) -> np.ndarray:

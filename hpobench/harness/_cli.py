@@ -37,10 +37,10 @@ def _epilog() -> str:
     lines += [
         "examples:",
         "  hpobench run --optimizer baselines/random_search.py --suite fcnet "
-        "--protocol sf-serial-v1 --out runs/rs",
-        "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v1 "
+        "--protocol sf-serial-v2 --out runs/rs",
+        "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v2 "
         "--out runs/mine --workers-pool 8",
-        "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v1 --out runs/x "
+        "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v2 --out runs/x "
         "--ray auto",
     ]
     return "\n".join(lines)
@@ -63,7 +63,7 @@ def register_cli(subparsers: Any) -> None:
         "make_optimizer)",
     )
     p.add_argument(
-        "--protocol", required=True, help="protocol name, e.g. sf-serial-v1 (listed below)"
+        "--protocol", required=True, help="protocol name, e.g. sf-serial-v2 (listed below)"
     )
     p.add_argument(
         "--suite",

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hpobench._atomic import write_atomic
 from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, OptimizerError, ProtocolError
-from hpobench.benchmark import Benchmark
+from hpobench.benchmark import Backend, Benchmark
 from hpobench.harness._contract import OptimizerFactory
 from hpobench.harness._loading import OptimizerRef, resolve_optimizer
 from hpobench.harness._protocol import Protocol, Suite, get_protocol, resolve_suite
@@ -34,6 +34,7 @@ from hpobench.harness._provenance import optimizer_identity
 from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, check_factory, run_study
 from hpobench.harness._trajectory import RunStatus, TrajectoryError, read_meta
 from hpobench.registry import BenchmarkSpec, make, register, spec
+from hpobench.table import META_FILE, TableMeta
 
 __all__ = ["EXECUTORS", "RunSummary", "execute_job", "run_suite", "trajectory_path"]
 
@@ -182,6 +183,19 @@ def _map_ray(
             ray.shutdown()
 
 
+def _check_pinned(protocol: Protocol, ids: Sequence[str]) -> None:
+    """Refuse, before anything runs, tasks a pinned protocol does not pin or whose table's
+    sha256 differs from the pinned one (run_study checks every backend again)."""
+    if not protocol.pinned:
+        return
+    for bid in ids:
+        task = protocol.task(bid)
+        s = spec(bid)
+        if s.path is not None and task.backend == "table":
+            sha = TableMeta.read(s.path / META_FILE).sha256
+            protocol.check_task(bid, Backend(kind="table", sha256=sha, path=str(s.path)))
+
+
 def _check_out_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -295,7 +309,8 @@ def run_suite(
         raise ProtocolError(
             f"call_timeout must be None or `> 0` seconds, but got {call_timeout!r}."
         )
-    ids = resolve_suite(proto.suite if suite is None else suite)
+    ids = proto.task_ids() if suite is None else resolve_suite(suite)
+    _check_pinned(proto, ids)
     ref: OptimizerRef | OptimizerFactory
     if isinstance(optimizer, str):
         ref = resolve_optimizer(optimizer)

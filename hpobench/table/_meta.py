@@ -9,6 +9,7 @@ shapes) are checked against the parquet, never trusted blindly.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ class TableMeta:
     sha256: str = ""
     n_configs: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    reference_runtime: float | None = None
+    """Median full-fidelity runtime (s) over all configurations and tuning seeds (the unit of a
+    protocol's time budget); computed by ``write_table`` and checked by ``read_table``."""
 
     def __post_init__(self) -> None:
         parse_id(self.id)
@@ -109,6 +113,19 @@ class TableMeta:
             raise TableError(
                 f"{self.id}: tuning and test seeds must be disjoint, got {list(tuning)} and {list(test)}."
             )
+        ref = self.reference_runtime
+        if ref is not None and (
+            isinstance(ref, bool)
+            or not isinstance(ref, (int, float))
+            or not math.isfinite(ref)
+            or ref <= 0
+        ):
+            raise TableError(
+                f"{self.id}: reference_runtime must be None or a positive finite number of "
+                f"seconds, but got {ref!r}."
+            )
+        if ref is not None:
+            object.__setattr__(self, "reference_runtime", float(ref))
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "tuning_seeds", tuning)
         object.__setattr__(self, "test_seeds", test)
@@ -146,6 +163,11 @@ class TableMeta:
             "reported_metric": self.reported_metric,
             "runtime_metric": self.runtime_metric,
             "runtime_description": self.runtime_description,
+            **(
+                {"reference_runtime": self.reference_runtime}
+                if self.reference_runtime is not None
+                else {}
+            ),
             "seeds": {
                 "all": list(self.seeds),
                 "tuning": list(self.tuning_seeds),
@@ -195,6 +217,7 @@ class TableMeta:
                 sha256=d["table"]["sha256"],
                 n_configs=int(d["table"].get("n_configs", 0)),
                 extra=d.get("extra", {}),
+                reference_runtime=_optional_float(d.get("reference_runtime")),
             )
         except HPOBenchError as e:  # a bad space, fidelity, metric or seed list: name the file
             raise TableError(f"{source}: invalid v1 metadata: {e}") from None
@@ -217,3 +240,11 @@ class TableMeta:
         except json.JSONDecodeError as e:
             raise TableError(f"{p}: must be valid JSON, but parsing failed: {e}.") from None
         return cls.from_dict(d, source=str(p))
+
+
+def _optional_float(x: Any) -> float | None:
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"'reference_runtime' must be a number, got {x!r}")
+    return float(x)

@@ -82,8 +82,8 @@ def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     text = capsys.readouterr().out
     for needle in (
-        "sf-serial-v1",
-        "mf-async4-v1",
+        "sf-serial-v2",
+        "mf-async4-v2",
         "--workers-pool",
         "--ray",
         "make_optimizer",
