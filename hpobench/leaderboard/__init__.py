@@ -14,6 +14,8 @@ from hpobench.leaderboard._references import (
     compute_optimum,
     compute_references,
     load_references,
+    protocol_with_references,
+    references_from_protocol,
 )
 from hpobench.leaderboard._scores import (
     SCORE_CAP,
@@ -55,7 +57,9 @@ __all__ = [
     "mean_ranks",
     "normalized_scores",
     "performance_profile",
+    "protocol_with_references",
     "rank_matrix",
+    "references_from_protocol",
     "run_record",
     "stratified_bootstrap_iqm",
 ]

@@ -73,6 +73,11 @@ def register_cli(subparsers: Any) -> None:
     )
     p.add_argument("--board", help="leaderboard folder (default: the checkout's leaderboard/)")
     _where(p, default_workers="all cores")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run the optimizer in-process (default: in the harness's sandbox where available)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -89,6 +94,9 @@ def register_cli(subparsers: Any) -> None:
     q = sub.add_parser(
         "references",
         help="compute a protocol's references (optimum, random-search median) from the tables",
+        description="Compute every pinned task's optimum (exact, from the table) and random "
+        "search's median final test score over --n-random seeded runs with its standard error, "
+        "and write them into the next version of the protocol (e.g. sf-serial-v2 -> sf-serial-v3).",
     )
     q.add_argument("--protocol", required=True)
     q.add_argument("--n-random", type=int, default=100, help="random-search runs per task (100)")
@@ -122,6 +130,7 @@ def register_cli(subparsers: Any) -> None:
     )
     q.add_argument("folder")
     q.add_argument("--no-rerun", action="store_true", help="skip re-running the submitted code")
+    q.add_argument("--no-sandbox", action="store_true", help="re-run in-process, not sandboxed")
     q.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="processes for the rerun"
     )
@@ -151,11 +160,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         ray_address=address,
         board=args.board,
         progress=not args.no_progress,
+        sandbox=False if args.no_sandbox else None,
     )
     b = rep.board
+    how = "sandboxed" if rep.sandboxed else "in-process"
     print(
-        f"{rep.name} on {b.protocol}: {rep.n_runs} runs over {len(b.tasks)} pinned tasks; position "
-        f"{b.position(rep.name)} of {len(b.entries)}\n"
+        f"{rep.name} on {b.protocol}: {rep.n_runs} runs ({how}) over {len(b.tasks)} pinned tasks; "
+        f"position {b.position(rep.name)} of {len(b.entries)}\n"
     )
     print(format_board(b, highlight=rep.name))
     print(f"\nreport: {rep.report_html}\nplots: {Path(args.out) / 'plots'}")
@@ -164,17 +175,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_references(args: argparse.Namespace) -> int:
+    from hpobench.harness import write_protocol
     from hpobench.leaderboard._references import (
         compute_references,
-        references_path,
-        write_references,
+        protocol_with_references,
+        shipped_protocol_path,
     )
 
     refs = compute_references(args.protocol, n_random=args.n_random, n_processes=args.workers)
-    path = write_references(refs, args.out or references_path(refs.protocol))
-    print(
-        f"{refs.protocol}: references of {len(refs.tasks)} tasks, hash {refs.hash[:16]} -> {path}"
-    )
+    new = protocol_with_references(refs, args.protocol)
+    path = write_protocol(new, args.out or shipped_protocol_path(new.name))
+    print(f"{new.name} (hash {new.hash[:16]}): {args.protocol} with the references of "
+          f"{len(refs.tasks)} tasks -> {path}")  # fmt: skip
     for tid, r in refs.tasks.items():
         print(
             f"  {tid:<32} optimum {r.optimum:.6g}  random median {r.random_median:.6g} "
@@ -222,7 +234,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from hpobench.leaderboard._submission import verify
 
     try:
-        rep = verify(args.folder, rerun=not args.no_rerun, n_processes=args.workers)
+        rep = verify(
+            args.folder,
+            rerun=not args.no_rerun,
+            n_processes=args.workers,
+            sandbox=False if args.no_sandbox else None,
+        )
     except SubmissionRejected as e:
         print(f"REJECTED [{e.check}] {e.where}\n  {e.reason}")
         return 1

@@ -19,7 +19,7 @@ from hpobench.harness import get_protocol
 from hpobench.harness._loading import resolve_optimizer
 from hpobench.leaderboard._board import load_board
 from hpobench.leaderboard._errors import LeaderboardError
-from hpobench.leaderboard._produce import board_dir, run_entry
+from hpobench.leaderboard._produce import board_dir, run_entry, sandbox_options
 from hpobench.leaderboard._render import BoardPage, write_site
 from hpobench.leaderboard._submission import write_manifest
 from hpobench.leaderboard._summary import ProtocolBoard
@@ -36,6 +36,7 @@ class EvaluationReport:
     submission: Path
     report_html: Path
     n_runs: int
+    sandboxed: bool
 
 
 def _name_and_file(optimizer: str) -> tuple[str, Path | None]:
@@ -59,10 +60,12 @@ def evaluate(
     board: str | Path | None = None,
     progress: bool = False,
     render: bool = True,
+    sandbox: bool | None = None,
 ) -> EvaluationReport:
     """Run ``optimizer`` (``file.py[:factory]`` or ``module:factory``) on ``protocol``'s suite
     and summarize it beside the board's entries (see the module docstring). ``render=False``
-    skips the plots and ``report.html``."""
+    skips the plots and ``report.html``. ``sandbox=None`` runs the optimizer in the harness's
+    sandboxed mode where this hpobench has it (``True``: require it; ``False``: in-process)."""
     proto = get_protocol(protocol)
     ref = resolve_optimizer(optimizer)  # fails early with a teaching message
     default_name, source = _name_and_file(optimizer)
@@ -94,6 +97,7 @@ def evaluate(
         n_processes=n_processes or (os.cpu_count() or 1),
         ray_address=ray_address,
         progress=progress,
+        sandbox=sandbox,
     )
     if not records:
         raise LeaderboardError(f"No run of {optimizer!r} could start; see the log above.")
@@ -116,7 +120,12 @@ def evaluate(
     report = out / "report.html"
     (out / "index.html").replace(report)
     return EvaluationReport(
-        board=summary, name=entry, submission=sub, report_html=report, n_runs=len(records)
+        board=summary,
+        name=entry,
+        submission=sub,
+        report_html=report,
+        n_runs=len(records),
+        sandboxed=bool(sandbox_options(sandbox).get("sandbox")),
     )
 
 

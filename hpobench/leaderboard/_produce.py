@@ -11,6 +11,7 @@ writing.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import tempfile
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hpobench._errors import HPOBenchError
 from hpobench.harness import Trajectory, get_protocol, run_suite
@@ -33,12 +35,13 @@ __all__ = [
     "board_dir",
     "produce",
     "run_entry",
+    "sandbox_options",
 ]
 
 logger = logging.getLogger(__name__)
 
-OFFICIAL_PROTOCOLS = ("sf-serial-v1", "mf-serial-v1", "mf-async4-v1")
-"""The protocols the board shows (each needs shipped references)."""
+OFFICIAL_PROTOCOLS = ("sf-serial-v3", "mf-serial-v3", "mf-async4-v3")
+"""The protocols the board shows: the pinned v2 protocols with their references filled in."""
 
 
 def board_dir() -> Path:
@@ -74,6 +77,17 @@ def baseline_specs() -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def sandbox_options(sandbox: bool | None) -> dict[str, Any]:
+    """``run_suite`` keyword arguments for the sandboxed mode: ``None`` means sandboxed where
+    this hpobench has the mode, ``True`` requires it, ``False`` runs in-process."""
+    has = "sandbox" in inspect.signature(run_suite).parameters
+    if not has:
+        if sandbox:
+            raise LeaderboardError("This hpobench has no sandboxed mode (run_suite(sandbox=...)).")
+        return {}
+    return {"sandbox": True if sandbox is None else bool(sandbox)}
+
+
 def run_entry(
     name: str,
     optimizer: str,
@@ -85,10 +99,12 @@ def run_entry(
     n_processes: int | None = None,
     ray_address: str | None = None,
     progress: bool = False,
+    sandbox: bool | None = False,
 ) -> list[RunRecord]:
     """Run ``optimizer`` on every pinned task of ``protocol`` (trajectories under ``out``) and
     return one :class:`RunRecord` per run, named ``name``. Runs that could not start are logged
-    and left out (they score the cap)."""
+    and left out (they score the cap). ``sandbox``: see :func:`sandbox_options` (the board's own
+    baselines run in-process: they are the package's code)."""
     refs = load_references(protocol)
     results = run_suite(
         optimizer,
@@ -100,6 +116,7 @@ def run_entry(
         n_processes=n_processes,
         ray_address=ray_address,
         progress=progress,
+        **sandbox_options(sandbox),
     )
     records = []
     for res in results:

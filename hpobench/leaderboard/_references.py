@@ -15,11 +15,13 @@ with the protocol, never re-derived from whoever happens to be compared (Bayesma
 ``normalized = (score - optimum) / (random_median - optimum)``: 0 is the optimum, 1 is random
 search at the full budget, whatever the metric's direction (the signs cancel).
 
-A :class:`References` record pins the protocol (name and hash) and every task it covers with
-the sha256 of the table it was computed from; its :attr:`References.hash` covers all of it.
-Changing any reference means a new protocol version. The records ship as JSON files inside the
-package (``hpobench/leaderboard/references/<protocol>.json``) so that ``hpobench evaluate``
-works from an installed package.
+The references are stored **in the protocol**: each pinned task's ``references`` slot holds
+``{optimum, random_median, random_se, n_random}``, so the protocol's hash covers them, and
+:func:`protocol_with_references` makes the new protocol version that carries them (changing a
+reference means a new version). The shipped protocol files live in the package
+(``hpobench/harness/protocols/*.json``), so ``hpobench evaluate`` works from an installed package.
+A :class:`References` record is the leaderboard's view of them: the protocol's name and hash and,
+per task, the fixed points with the pinned backend sha256, the reported metric and its direction.
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from hpobench._atomic import write_atomic
-from hpobench.harness import Protocol, get_protocol, resolve_suite
+from hpobench.harness import Protocol, get_protocol
 from hpobench.leaderboard._errors import LeaderboardError
 
 __all__ = [
@@ -49,10 +50,9 @@ __all__ = [
     "compute_optimum",
     "compute_references",
     "load_references",
-    "references_path",
-    "register_references",
-    "unregister_references",
-    "write_references",
+    "protocol_with_references",
+    "references_from_protocol",
+    "shipped_protocol_path",
 ]
 
 REFERENCE_REPETITION_OFFSET = 10_000
@@ -206,88 +206,96 @@ class References:
             "tasks": {k: v.to_dict() for k, v in self.tasks.items()},
         }
 
-    def to_json(self) -> str:
-        d = self._hashed()
-        d["hash"] = self.hash
-        return json.dumps(d, indent=1, sort_keys=True, allow_nan=False) + "\n"
 
-    @classmethod
-    def from_json(cls, text: str, *, source: str = "<references>") -> References:
-        try:
-            d = json.loads(text)
-            if d.get("format") != FORMAT_NAME or d.get("format_version") != FORMAT_VERSION:
-                raise LeaderboardError(
-                    f"{source}: must be {FORMAT_NAME!r} version {FORMAT_VERSION}, but declares "
-                    f"{d.get('format')!r} version {d.get('format_version')!r}."
-                )
-            refs = cls(
-                protocol=d["protocol"],
-                protocol_hash=d["protocol_hash"],
-                random_optimizer=d["random_optimizer"],
-                tasks={k: TaskReference(**v) for k, v in d["tasks"].items()},
-            )
-        except LeaderboardError:
-            raise
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
-            raise LeaderboardError(f"{source}: not a valid references file ({e}).") from None
-        if d.get("hash") != refs.hash:
+REFERENCE_KEYS = ("optimum", "random_median", "random_se", "n_random")
+"""The keys of a pinned task's ``references`` slot the leaderboard reads and writes."""
+
+
+def _metric_and_direction(benchmark_id: str, reported_metric: str | None) -> tuple[str, str]:
+    """The reported metric of a task and its direction, from its meta.json (no table load)."""
+    from hpobench.registry import make, spec
+    from hpobench.table import META_FILE, TableMeta
+
+    s = spec(benchmark_id)
+    if s.path is not None:
+        meta = TableMeta.read(s.path / META_FILE)
+        metrics, default = meta.metrics, meta.reported_metric
+    else:
+        bench = make(benchmark_id)
+        metrics, default = bench.metrics, bench.reported_metric
+    metric = reported_metric or default
+    if metric not in metrics:
+        raise LeaderboardError(
+            f"{benchmark_id}: the reported metric must be one of {list(metrics)}, but got {metric!r}."
+        )
+    return metric, metrics[metric].direction
+
+
+def references_from_protocol(protocol: Protocol) -> References:
+    """The :class:`References` stored in a pinned protocol's tasks (``LeaderboardError`` if the
+    protocol pins no tasks or a task lacks them)."""
+    if not protocol.pinned:
+        raise LeaderboardError(
+            f"Protocol {protocol.name!r} pins no tasks, so it has no scoring references; pin it "
+            "(hpobench.harness.pin_protocol) and compute them with `hpobench leaderboard "
+            "references`."
+        )
+    tasks: dict[str, TaskReference] = {}
+    for t in protocol.tasks:
+        missing = [k for k in REFERENCE_KEYS if k not in t.references]
+        if missing:
             raise LeaderboardError(
-                f"{source}: its contents must hash to the stored {d.get('hash')!r}, but hash to "
-                f"{refs.hash!r}; the file was edited. References change only with a new protocol "
-                "version."
+                f"Protocol {protocol.name!r} has no scoring references for {t.id} (missing "
+                f"{missing}); compute them once with `hpobench leaderboard references --protocol "
+                f"{protocol.name}`, which writes the next protocol version with them filled."
             )
-        return refs
-
-
-def references_path(protocol_name: str) -> Path:
-    """Where the shipped references of ``protocol_name`` live inside the package."""
-    return (
-        Path(str(resources.files("hpobench.leaderboard"))) / "references" / f"{protocol_name}.json"
+        metric, direction = _metric_and_direction(t.id, protocol.reported_metric)
+        r = t.references
+        tasks[t.id] = TaskReference(
+            table_sha256=t.sha256,
+            reported_metric=metric,
+            direction=direction,
+            optimum=float(r["optimum"]),
+            random_median=float(r["random_median"]),
+            random_se=float(r["random_se"]),
+            n_random=int(r["n_random"]),
+        )
+    return References(
+        protocol=protocol.name,
+        protocol_hash=protocol.hash,
+        random_optimizer=RANDOM_SEARCH_SPEC,
+        tasks=tasks,
     )
 
 
-_registered: dict[str, References] = {}
+def load_references(protocol: str | Protocol) -> References:
+    """The references stored in ``protocol`` (a name or a :class:`Protocol`)."""
+    return references_from_protocol(get_protocol(protocol))
 
 
-def register_references(refs: References) -> References:
-    """Make references of a user protocol (see ``register_protocol``) available by name."""
-    if not isinstance(refs, References):
-        raise LeaderboardError(
-            f"register_references needs References, but got {type(refs).__name__}."
-        )
-    if refs.protocol in _registered and _registered[refs.protocol] != refs:
-        raise LeaderboardError(
-            f"References of {refs.protocol!r} are already registered; a change needs a new "
-            "protocol version."
-        )
-    _registered[refs.protocol] = refs
-    return refs
-
-
-def unregister_references(protocol_name: str) -> None:
-    """Forget registered references (tests)."""
-    _registered.pop(protocol_name, None)
-
-
-def load_references(protocol: str | Protocol, *, path: str | Path | None = None) -> References:
-    """The references of ``protocol`` (registered ones, else those shipped with the package, or
-    the file at ``path``), checked against the protocol's hash."""
+def protocol_with_references(
+    refs: References, protocol: str | Protocol, *, version: int | None = None
+) -> Protocol:
+    """The next version of ``protocol`` (default: its version + 1) with ``refs`` filled into its
+    pinned tasks; write it with :func:`hpobench.harness.write_protocol`."""
     proto = get_protocol(protocol)
-    if path is None and proto.name in _registered:
-        refs = _registered[proto.name]
-        refs.check_protocol(proto)
-        return refs
-    p = Path(path) if path is not None else references_path(proto.name)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise LeaderboardError(
-            f"Protocol {proto.name!r} has no scoring references ({p} does not exist); compute them "
-            f"once with `hpobench leaderboard references --protocol {proto.name}`."
-        ) from None
-    refs = References.from_json(text, source=str(p))
     refs.check_protocol(proto)
-    return refs
+    values = {
+        tid: {
+            "optimum": r.optimum,
+            "random_median": r.random_median,
+            "random_se": r.random_se,
+            "n_random": r.n_random,
+        }
+        for tid, r in refs.tasks.items()
+    }
+    return proto.with_references(values, version=proto.version + 1 if version is None else version)
+
+
+def shipped_protocol_path(protocol_name: str) -> Path:
+    """Where a shipped protocol file lives inside the package."""
+    folder = Path(str(resources.files("hpobench.harness"))) / "protocols"
+    return folder / f"{protocol_name}.json"
 
 
 # -- computing them ------------------------------------------------------------------------
@@ -295,34 +303,41 @@ def compute_optimum(
     benchmark_id: str, *, reported_metric: str | None = None
 ) -> tuple[float, str, str]:
     """``(optimum, reported_metric, direction)`` of a task: the best test score of any stored
-    configuration, computed exactly as the harness scores an incumbent."""
-    from hpobench.harness._oracle import make_oracle
+    configuration, the best row found on the table's array and then scored exactly as the harness
+    scores an incumbent (:func:`hpobench.harness.score_on_test_seeds`)."""
+    from hpobench.benchmark import TabularBenchmark
+    from hpobench.harness import score_on_test_seeds
     from hpobench.registry import make
 
     bench = make(benchmark_id)
-    oracle = make_oracle(bench, objective=None, reported_metric=reported_metric)
-    table = getattr(oracle, "table", None)
-    metric = oracle.reported_metric
-    direction = bench.metrics[metric].direction
-    if table is None:
+    metric = reported_metric or bench.reported_metric
+    if not isinstance(bench, TabularBenchmark):
         raise LeaderboardError(
             f"{benchmark_id}: an exact optimum needs a table, but the benchmark is "
             f"{type(bench).__name__}."
         )
+    if metric not in bench.metrics:
+        raise LeaderboardError(
+            f"{benchmark_id}: the reported metric must be one of {list(bench.metrics)}, but got "
+            f"{metric!r}."
+        )
+    direction = bench.metrics[metric].direction
+    table = bench.table
     test_pos = [table.seed_index(s) for s in bench.test_seeds]
     scores = table.metric(metric)[:, test_pos, -1].astype(np.float64).mean(axis=1)
     if not np.isfinite(scores).any():
         raise LeaderboardError(f"{benchmark_id}: no configuration has a finite test score.")
     work = np.where(np.isfinite(scores), scores, np.inf if direction == "minimize" else -np.inf)
     best_row = int(np.argmin(work) if direction == "minimize" else np.argmax(work))
-    config = {k: v[best_row] for k, v in table.configs.items()}
-    return float(oracle.test_score(best_row, config)), metric, direction
+    score = score_on_test_seeds(bench, table.config(best_row), reported_metric=metric)
+    return score, metric, direction
 
 
-def _random_final_score(args: tuple[str, Protocol, int]) -> tuple[str, int, float]:
-    benchmark_id, protocol, repetition = args
+def _random_final_score(args: tuple[str, Mapping[str, Any], int]) -> tuple[str, int, float]:
+    benchmark_id, protocol_dict, repetition = args
     from hpobench.harness import load_optimizer, run_study
 
+    protocol = Protocol.from_dict(protocol_dict)  # a plain dict travels to any worker
     factory = load_optimizer(RANDOM_SEARCH_SPEC)
     traj = run_study(benchmark_id, factory, protocol, repetition)
     s = traj.meta.incumbent_test_score
@@ -330,8 +345,8 @@ def _random_final_score(args: tuple[str, Protocol, int]) -> tuple[str, int, floa
 
 
 def _map(
-    fn: Callable[[tuple[str, Protocol, int]], tuple[str, int, float]],
-    jobs: Sequence[tuple[str, Protocol, int]],
+    fn: Callable[[tuple[str, Mapping[str, Any], int]], tuple[str, int, float]],
+    jobs: Sequence[tuple[str, Mapping[str, Any], int]],
     n_processes: int,
 ) -> Iterator[tuple[str, int, float]]:
     if n_processes <= 1:
@@ -377,8 +392,9 @@ def compute_references(
         raise LeaderboardError(f"`n_random >= 1` (an integer) must hold, but got {n_random!r}.")
     from hpobench.registry import make
 
-    ids = resolve_suite(proto.suite)
-    jobs = [(b, proto, REFERENCE_REPETITION_OFFSET + i) for b in ids for i in range(n_random)]
+    ids = proto.task_ids()
+    pd = proto.to_dict()
+    jobs = [(b, pd, REFERENCE_REPETITION_OFFSET + i) for b in ids for i in range(n_random)]
     scores: dict[str, dict[int, float]] = {b: {} for b in ids}
     for k, (b, rep, s) in enumerate(_map(_random_final_score, jobs, n_processes), 1):
         scores[b][rep] = s
@@ -393,7 +409,7 @@ def compute_references(
         except LeaderboardError as e:
             raise LeaderboardError(f"{b}: {e}") from None
         tasks[b] = TaskReference(
-            table_sha256=make(b).meta.sha256,
+            table_sha256=proto.task(b).sha256 if proto.pinned else make(b).backend.sha256,
             reported_metric=metric,
             direction=direction,
             optimum=optimum,
@@ -411,10 +427,3 @@ def compute_references(
         random_optimizer=f"{RANDOM_SEARCH_SPEC}@sha256:{sha}",
         tasks=tasks,
     )
-
-
-def write_references(refs: References, path: str | Path) -> Path:
-    """Write ``refs`` as JSON atomically; returns the path."""
-    p = Path(path)
-    write_atomic(p, refs.to_json().encode())
-    return p

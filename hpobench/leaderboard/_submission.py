@@ -44,6 +44,7 @@ from hpobench.harness._provenance import code_sha256, hpobench_version
 from hpobench.harness._seeding import optimizer_seed, repetition_seed, trial_seed_index
 from hpobench.harness._trajectory import CONFIG_PREFIX
 from hpobench.leaderboard._errors import LeaderboardError, SubmissionRejected
+from hpobench.leaderboard._produce import sandbox_options
 from hpobench.leaderboard._records import read_records
 from hpobench.leaderboard._references import References, load_references
 
@@ -247,9 +248,9 @@ def _check_meta(rel: str, traj: Trajectory, proto: Protocol, refs: References,
         raise _reject(
             "task", rel, f"must be a trajectory of {task} (its path), but is of {m.benchmark_id}."
         )
-    if m.table_sha256 != refs[task].table_sha256:
-        raise _reject("task", rel, f"must be run on the pinned table sha256 {refs[task].table_sha256[:16]}, "
-                      f"but was run on {m.table_sha256[:16]}.")  # fmt: skip
+    if m.backend_sha256 != refs[task].table_sha256:
+        raise _reject("task", rel, f"must be run on the pinned backend sha256 {refs[task].table_sha256[:16]}, "
+                      f"but was run on {m.backend_sha256[:16]}.")  # fmt: skip
     if m.repetition != rep:
         raise _reject(
             "repetition", rel, f"must be repetition {rep} (its path), but records {m.repetition}."
@@ -338,8 +339,16 @@ def _replay(rel: str, traj: Trajectory, proto: Protocol) -> None:
         tid = cols["trial_id"][i]
         resumed = cols["resumed_from"][i]
         config = {h: cols[CONFIG_PREFIX + h][i] for h in space_names}
+        if float(fid) not in fpos:
+            raise _reject(
+                "replay", where, f"fidelity must be one of {list(fvals)}, but is {fid!r}."
+            )
+        fidx = fpos[float(fid)]
+        want_sidx = trial_seed_index(m.repetition_seed, tid, len(tune))
         try:
-            row = oracle.row(config)
+            row, value, cum, _ = bench.query_curve(
+                config, fidelity=fvals[fidx], seed=tune[want_sidx], metric=oracle.objective
+            )
         except HPOBenchError as e:
             raise _reject(
                 "replay", where, f"its config is not answerable by the table: {e}"
@@ -347,12 +356,6 @@ def _replay(rel: str, traj: Trajectory, proto: Protocol) -> None:
         if row != cols["config_id"][i]:
             raise _reject("replay", where, f"config_id must be {row} (the table's row of its config), but "
                           f"is {cols['config_id'][i]}.")  # fmt: skip
-        if float(fid) not in fpos:
-            raise _reject(
-                "replay", where, f"fidelity must be one of {list(fvals)}, but is {fid!r}."
-            )
-        fidx = fpos[float(fid)]
-        want_sidx = trial_seed_index(m.repetition_seed, tid, len(tune))
         if resumed is None or resumed != resumed:  # a new trial
             if tid in trials:
                 raise _reject("duplicate", where, f"trial {tid} starts twice.")
@@ -377,7 +380,6 @@ def _replay(rel: str, traj: Trajectory, proto: Protocol) -> None:
             what = "a test-seed peek: " if seed in test else ""
             raise _reject("seed", where, f"{what}trial {tid} must be evaluated on tuning seed "
                           f"{tune[want_sidx]} (drawn from the repetition seed), but records seed {seed}.")  # fmt: skip
-        value, cum, _ = oracle.lookup_row(row, config, want_sidx, fidx)
         if not _eq(float(val), float(value)):
             raise _reject("replay", where, f"value must be the table's {float(value)!r} (config_id {row}, "
                           f"seed {seed}, {bench.fidelity.name} {fvals[fidx]}), but is {val!r}: an "
@@ -429,14 +431,8 @@ def _replay(rel: str, traj: Trajectory, proto: Protocol) -> None:
         )
 
 
-def _sandboxed_available() -> bool:
-    import hpobench.harness as h
-
-    return hasattr(h, "sandboxed_factory")
-
-
 def _rerun(root: Path, d: Mapping[str, Any], proto: Protocol, refs: References,
-           want: Mapping[str, tuple[str, int]], n_processes: int | None) -> None:  # fmt: skip
+           n_processes: int | None, sandbox: bool | None) -> None:  # fmt: skip
     opt_file, _, attr = str(d["optimizer"]).partition(":")
     spec = f"{root / opt_file}:{attr or 'make_optimizer'}"
     with tempfile.TemporaryDirectory(prefix="hpobench-verify-") as tmp:
@@ -447,6 +443,7 @@ def _rerun(root: Path, d: Mapping[str, Any], proto: Protocol, refs: References,
             suite=list(refs.task_ids),
             executor="pool" if (n_processes or 1) > 1 else "serial",
             n_processes=n_processes,
+            **sandbox_options(sandbox),
         )
         for res in results:
             rel = trajectory_path(root / "trajectories", proto, res.benchmark_id, res.repetition)
@@ -485,8 +482,11 @@ def verify(
     rerun: bool = True,
     references: References | None = None,
     n_processes: int | None = None,
+    sandbox: bool | None = None,
 ) -> VerificationReport:
-    """Verify a submission folder (see the module docstring); raise ``SubmissionRejected``."""
+    """Verify a submission folder (see the module docstring); raise ``SubmissionRejected``.
+
+    The rerun is sandboxed where this hpobench has the mode (``sandbox=None``)."""
     root = Path(folder)
     d = _read_manifest(root)
     _check_files(root, d)
@@ -510,8 +510,8 @@ def verify(
         n_evals += len(traj)
     sandboxed = False
     if rerun:
-        sandboxed = _sandboxed_available()
-        _rerun(root, d, proto, refs, want, n_processes)
+        sandboxed = bool(sandbox_options(sandbox).get("sandbox"))
+        _rerun(root, d, proto, refs, n_processes, sandbox)
     return VerificationReport(
         name=d["name"],
         protocol=proto.name,

@@ -14,19 +14,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from hpobench.harness import Protocol, Suite
+from hpobench.harness import Protocol, Suite, pin_protocol, register_protocol
 from hpobench.harness._protocol import _user_protocols
 from hpobench.leaderboard._evaluate import evaluate
 from hpobench.leaderboard._produce import produce
 from hpobench.leaderboard._references import (
     compute_references,
-    register_references,
-    unregister_references,
+    load_references,
+    protocol_with_references,
 )
 
 BASELINES = Path(__file__).resolve().parents[2] / "baselines"
 
-SF = Protocol(
+SF0 = Protocol(
     name="lbtest-sf-v1",
     description="leaderboard tests: single fidelity, one worker",
     suite=Suite(name="lbtest-sf", patterns=("fcnet/protein-v1", "hpobench-nn/car-v1")),
@@ -37,7 +37,7 @@ SF = Protocol(
     time_factor=1000.0,
     allow_resume=False,
 )
-MF = Protocol(
+MF0 = Protocol(
     name="lbtest-mf-v1",
     description="leaderboard tests: multi-fidelity, two workers, resumes",
     suite=Suite(name="lbtest-mf", patterns=("gbt/magic-v1",)),
@@ -52,12 +52,16 @@ MF = Protocol(
 
 @pytest.fixture(scope="session")
 def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """Registered protocols and references, a board with every baseline, and submissions."""
-    for p in (SF, MF):
-        _user_protocols[p.name] = p
+    """Pinned protocols with references (v1 -> v2, registered), a board with every baseline, and
+    honest submissions."""
     root = tmp_path_factory.mktemp("lb")
-    refs_sf = register_references(compute_references(SF, n_random=5))
-    refs_mf = register_references(compute_references(MF, n_random=3))
+    protocols = []
+    for p0, n_random in ((SF0, 5), (MF0, 3)):
+        pinned = pin_protocol(p0)
+        refs = compute_references(pinned, n_random=n_random)
+        protocols.append(register_protocol(protocol_with_references(refs, pinned)))
+    SF, MF = protocols
+    refs_sf, refs_mf = load_references(SF), load_references(MF)
     board = root / "board"
     produce(board=board, protocols=[SF.name, MF.name], executor="serial")
     sub_sf = evaluate(
@@ -69,12 +73,11 @@ def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
         name="asha-sub", render=False,
     )  # fmt: skip
     yield SimpleNamespace(
-        sf=SF, mf=MF, refs_sf=refs_sf, refs_mf=refs_mf, board=board, root=root,
+        sf=SF, mf=MF, sf0=SF0, refs_sf=refs_sf, refs_mf=refs_mf, board=board, root=root,
         sub_sf=sub_sf.submission, sub_mf=sub_mf.submission, eval_sf=sub_sf,
     )  # fmt: skip
     for p in (SF, MF):
         _user_protocols.pop(p.name, None)
-        unregister_references(p.name)
 
 
 def copy_tree(src: Path, dst: Path) -> Path:

@@ -20,9 +20,9 @@ from hpobench.harness import Trajectory
 from hpobench.leaderboard import SubmissionRejected
 from hpobench.leaderboard._submission import MANIFEST, submit, verify, write_manifest
 
-REP0 = "trajectories/lbtest-sf-v1/fcnet/protein-v1/rep-000.parquet"
-REP1 = "trajectories/lbtest-sf-v1/fcnet/protein-v1/rep-001.parquet"
-CAR0 = "trajectories/lbtest-sf-v1/hpobench-nn/car-v1/rep-000.parquet"
+REP0 = "trajectories/lbtest-sf-v2/fcnet/protein-v1/rep-000.parquet"
+REP1 = "trajectories/lbtest-sf-v2/fcnet/protein-v1/rep-001.parquet"
+CAR0 = "trajectories/lbtest-sf-v2/hpobench-nn/car-v1/rep-000.parquet"
 
 
 def _relist(sub: Path, lb: SimpleNamespace) -> None:
@@ -195,7 +195,7 @@ CASES: list[tuple[str, Callable[[Path, SimpleNamespace], None], str, tuple[str, 
         "wrong protocol version",
         _manifest_edit(protocol="lbtest-sf-v2"),
         "protocol",
-        ("lbtest-sf-v1",),
+        ("lbtest-sf-v2",),
     ),
     ("wrong protocol hash", _manifest_edit(protocol_hash="0" * 64), "protocol", ("protocol_hash",)),
     (
@@ -238,7 +238,7 @@ def sub(lb: SimpleNamespace, tmp_path: Path) -> Path:
 
 def test_honest_submission_passes(lb: SimpleNamespace) -> None:
     rep = verify(lb.sub_sf, n_processes=1)
-    assert (rep.name, rep.protocol, rep.n_runs, rep.reran) == ("re-sub", "lbtest-sf-v1", 4, True)
+    assert (rep.name, rep.protocol, rep.n_runs, rep.reran) == ("re-sub", "lbtest-sf-v2", 4, True)
 
 
 def test_honest_multi_fidelity_submission_with_resumes_passes(lb: SimpleNamespace) -> None:
@@ -288,7 +288,7 @@ def test_submit_adds_a_verified_entry_and_rerenders(
 ) -> None:
     board = Path(shutil.copytree(lb.board, tmp_path / "board"))
     target = submit(sub, board=board, n_processes=1)
-    assert target == board / "submissions" / "lbtest-sf-v1" / "re-sub"
+    assert target == board / "submissions" / "lbtest-sf-v2" / "re-sub"
     assert "re-sub (submission)" in (board / "README.md").read_text()
     assert not [p for p in board.rglob(".*") if p.name not in (".", "..")]
     with pytest.raises(SubmissionRejected, match="taken"):
