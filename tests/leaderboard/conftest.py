@@ -55,11 +55,11 @@ def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """Pinned protocols with references (v1 -> v2, registered), a board with every baseline, and
     honest submissions."""
     root = tmp_path_factory.mktemp("lb")
-    protocols = []
+    protocols, pinned = [], []
     for p0, n_random in ((SF0, 5), (MF0, 3)):
-        pinned = pin_protocol(p0)
-        refs = compute_references(pinned, n_random=n_random)
-        protocols.append(register_protocol(protocol_with_references(refs, pinned)))
+        pinned.append(pin_protocol(p0))
+        refs = compute_references(pinned[-1], n_random=n_random)
+        protocols.append(register_protocol(protocol_with_references(refs, pinned[-1])))
     SF, MF = protocols
     refs_sf, refs_mf = load_references(SF), load_references(MF)
     board = root / "board"
@@ -73,7 +73,7 @@ def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
         name="asha-sub", render=False,
     )  # fmt: skip
     yield SimpleNamespace(
-        sf=SF, mf=MF, sf0=SF0, refs_sf=refs_sf, refs_mf=refs_mf, board=board, root=root,
+        sf=SF, mf=MF, sf0=SF0, sf_pinned=pinned[0], refs_sf=refs_sf, refs_mf=refs_mf, board=board, root=root,
         sub_sf=sub_sf.submission, sub_mf=sub_mf.submission, eval_sf=sub_sf,
     )  # fmt: skip
     for p in (SF, MF):
