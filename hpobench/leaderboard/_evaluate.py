@@ -1,7 +1,8 @@
 """``hpobench evaluate``: run a user's optimizer under a protocol and place it on the board.
 
 Runs the protocol's pinned suite (local processes, all cores by default; or Ray) into
-``<out>/submission/`` laid out as a submission (the optimizer's file, its trajectories and
+``<out>/runs/`` (rerunning resumes), copies the trajectories into ``<out>/submission/`` laid out
+as a submission (the optimizer's file, its trajectories and
 ``submission.json``; see :mod:`hpobench.leaderboard._submission`), scores it against the
 protocol's fixed references beside every entry of the board, prints the table and writes the
 plots (PNG) and a self-contained ``report.html`` into ``<out>``. The submission folder can go to
@@ -91,7 +92,7 @@ def evaluate(
         entry,
         spec,
         proto.name,
-        out=sub / "trajectories",
+        out=out / "runs",
         repetitions=repetitions,
         executor=executor,
         n_processes=n_processes or (os.cpu_count() or 1),
@@ -101,6 +102,7 @@ def evaluate(
     )
     if not records:
         raise LeaderboardError(f"No run of {optimizer!r} could start; see the log above.")
+    _copy_trajectories(out / "runs" / proto.name, sub / "trajectories" / proto.name)
     write_manifest(
         sub,
         name=entry,
@@ -127,6 +129,17 @@ def evaluate(
         n_runs=len(records),
         sandboxed=bool(sandbox_options(sandbox).get("sandbox")),
     )
+
+
+def _copy_trajectories(src: Path, dst: Path) -> None:
+    """Copy the run folder's trajectory files (nothing else: no lock or temp files) into the
+    submission, replacing what an earlier evaluation left there."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    for f in sorted(src.rglob("rep-*.parquet")):
+        target = dst / f.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
 
 
 def format_board(board: ProtocolBoard, *, highlight: str | None = None) -> str:
