@@ -193,7 +193,7 @@ CASES: list[tuple[str, Callable[[Path, SimpleNamespace], None], str, tuple[str, 
     ("unknown protocol", _manifest_edit(protocol="nope-v1"), "protocol", ("nope-v1",)),
     (
         "wrong protocol version",
-        _manifest_edit(protocol="lbtest-sf-v2"),
+        _manifest_edit(protocol="lbtest-sf-v3"),
         "protocol",
         ("lbtest-sf-v2",),
     ),
