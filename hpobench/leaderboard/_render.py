@@ -55,7 +55,7 @@ def _board_cost(page: BoardPage) -> str:
         return "not measured"
     total = sum(walls.values())
     n = page.compute.get("n_processes")
-    return f"{total / 60:.1f} min on {n or '?'} processes ({len(walls)} entries)"
+    return f"{total / 60:.1f} min on {n or '?'} process(es) ({len(walls)} entries)"
 
 
 _HEADERS = (
