@@ -23,6 +23,7 @@ from hpobench._errors import (
     TableIntegrityError,
     TrajectoryError,
 )
+from hpobench._version import __version__
 from hpobench.benchmark import Backend, BatchResult, Benchmark, Result, TabularBenchmark
 from hpobench.fidelity import Fidelity
 from hpobench.harness import (
@@ -44,8 +45,6 @@ from hpobench.harness import (
 from hpobench.registry import BenchmarkSpec, data_root, list_benchmarks, make, register, spec
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
 from hpobench.table import MetricSpec, Table, TableMeta, read_table, write_table
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Backend",

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hpobench._errors import ConfigError
+from hpobench._readonly import sealed
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
 from hpobench.table import Table
 
@@ -97,7 +98,7 @@ class ConfigIndex:
             for hp in self.space:
                 vals = self.table.configs[hp.name]
                 cols.append(np.array([hp.to_unit(v) for v in vals.tolist()], dtype=np.float64))
-            self._unit = np.stack(cols, axis=1)
+            self._unit = sealed(np.stack(cols, axis=1))
         return self._unit
 
     def nearest_row(self, config: Mapping[str, Any]) -> int:
@@ -189,7 +190,7 @@ class GridIndex(ConfigIndex):
         strides = np.ones(len(radices), dtype=np.int64)
         for i in range(len(radices) - 2, -1, -1):
             strides[i] = strides[i + 1] * radices[i + 1]
-        self._strides = strides
+        self._strides = sealed(strides)
         size = int(np.prod(radices, dtype=np.int64))
         code = np.zeros(table.n_configs, dtype=np.int64)
         for k, (name, vals) in enumerate(zip(self.names, self._values, strict=True)):
@@ -203,8 +204,8 @@ class GridIndex(ConfigIndex):
                 f"{table.meta.id}: the table stores the same configuration more than once."
             )
         pos[code] = np.arange(table.n_configs)
-        self._pos_np = pos
-        self._pos = pos.tolist()
+        self._pos_np = sealed(pos)
+        self._pos = tuple(pos.tolist())  # immutable, as fast to index as a list
         self._maps = [
             ({v: i for i, v in enumerate(vals)}, int(s))
             for vals, s in zip(self._values, strides.tolist(), strict=True)

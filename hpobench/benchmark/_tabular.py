@@ -149,7 +149,7 @@ class TabularBenchmark(Benchmark):
         k = (row * self._n_seeds + s) * self._n_steps
         flat = self._flat
         curve = flat[k : k + f + 1, m].copy()  # owned: no view of table memory leaves
-        curve.flags.writeable = False
+        curve.setflags(write=False)
         # tuple.__new__: a NamedTuple's own __new__ is a Python-level call on this hot path
         return _new_tuple(Curve, (row, flat.item(k + f, m), flat.item(k + f, self._cost_k), curve))
 

@@ -160,6 +160,62 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("--status", metavar="DIR", help="show how many chunks of a run exist")
     p.set_defaults(func=_cmd_generate)
 
+    d = subparsers.add_parser(
+        "discrimination",
+        help="does each multi-fidelity table tell optimizers apart? numbers and suite rule",
+        description=(
+            "Per table: seed noise, spread of the final objective over configurations, the "
+            "exact median rank random search reaches at the protocol budget and its gap to the "
+            "optimum, and the Spearman correlation between low and full fidelity; then whether "
+            "the table passes the rule for the official multi-fidelity suite."
+        ),
+        epilog="Example: hpobench discrimination 'sgd-linear/*' 'forest/*' gbt/magic-v1",
+    )
+    d.add_argument(
+        "patterns",
+        nargs="*",
+        default=["*"],
+        help="benchmark ids or fnmatch patterns (default: every table with > 1 fidelity step)",
+    )
+    d.add_argument("--protocol", default="mf-serial-v2", help="whose budget rule (n_full)")
+    d.set_defaults(func=_cmd_discrimination)
+
+
+def _cmd_discrimination(args: argparse.Namespace) -> int:
+    import fnmatch
+
+    from hpobench.generate._discrimination import (
+        RULE,
+        discrimination,
+        format_rows,
+        n_hyperparameters,
+    )
+    from hpobench.harness._protocol import get_protocol
+    from hpobench.registry import list_benchmarks, spec
+    from hpobench.table import read_table
+
+    protocol = get_protocol(args.protocol)
+    ids = [
+        i
+        for i in list_benchmarks()
+        if any(fnmatch.fnmatchcase(i, p) for p in args.patterns)
+        and spec(i).path is not None
+        and spec(i).n_steps > 1
+    ]
+    if not ids:
+        raise ConfigError(f"No multi-fidelity table matches {args.patterns}; see `hpobench list`.")
+    rows = []
+    for i in ids:
+        path = spec(i).path
+        assert path is not None
+        table = read_table(path)
+        rows.append(discrimination(table, n_full=protocol.n_full(n_hyperparameters(table))))
+    print(format_rows(rows))
+    passing = [r.id for r in rows if not r.failures]
+    print(f"\nrule ({protocol.name} budget): {RULE}")
+    print(f"{len(passing)} of {len(rows)} pass: {' '.join(passing)}")
+    return 0
+
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     modes = [m for m in ("merge", "status") if getattr(args, m)]

@@ -820,6 +820,26 @@ def _train_info(provs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def trained_description(plan: RunPlan) -> str:
+    """What the run trained: the variant's description, unless ``--n-configs`` changed the count.
+
+    A variant's description names its own configuration count ("the first 128 of ..."); a run
+    with ``--n-configs N`` trained the first ``N`` of the same sampled sequence instead, and the
+    table must say so (it once said 128 after a 32-configuration merge).
+    """
+    v = plan.family.variant(plan.variant)
+    n = plan.n_configs_override
+    if n is None or n == v.n_configs:
+        return v.description
+    text = (
+        f"the first {n:,} configurations sampled with config_seed {plan.family.config_seed} "
+        f"(--n-configs {n}; the {plan.variant!r} variant's own count is {v.n_configs:,})"
+    )
+    if v.max_train_rows is not None:
+        text += f"; train split subsampled to at most {v.max_train_rows:,} rows"
+    return text
+
+
 def _runtime_description(
     family: Family, generation: Mapping[str, Any], calibration: Mapping[str, Any]
 ) -> str:
@@ -862,7 +882,7 @@ def _table_meta(
         "command": plan.command(),
         "family": family.name,
         "variant": plan.variant,
-        "variant_description": v.description,
+        "variant_description": trained_description(plan),
         "n_configs": len(plan.configs),
         "configurations": (
             {"kind": "grid", "values": grid_description(v.space)}
@@ -900,7 +920,7 @@ def _table_meta(
         "data_sha256": run["identity"]["data_sha256"],
     }
     description = (
-        f"{family.description}. Variant {plan.variant!r}: {v.description}. Dataset "
+        f"{family.description}. Variant {plan.variant!r}: {trained_description(plan)}. Dataset "
         f"{plan.dataset} ({task_type}), {sizes['train']:,}/{sizes['valid']:,}/{sizes['test']:,} "
         f"train/valid/test rows, {sizes['n_features']} features."
     )

@@ -77,6 +77,13 @@ class Oracle:
         self.fidelity_values = bench.fidelity.values
         self.tuning_seeds = bench.tuning_seeds
         self.test_seeds = bench.test_seeds
+        missing = bench.meta.extra.get("missing")
+        if isinstance(missing, Mapping) and missing.get("n_missing_cells"):
+            raise ProtocolError(  # docs/tables.md: tables with NaN cells are for queries only
+                f"{bench.id}: the harness needs every (configuration, seed, step) cell, but this "
+                f"table was imported with missing='nan' and lacks {missing['n_missing_cells']} "
+                "cells; re-import it with missing='drop' for protocol runs."
+            )
         self._scores: dict[int, float] = {}
 
     def test_score(self, config_id: int, config: Mapping[str, Any]) -> float:

@@ -194,6 +194,10 @@ class PinnedTask:
     def __hash__(self) -> int:
         return hash((self.id, self.backend, self.sha256, tuple(self.references.items())))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a mappingproxy does not pickle; protocols travel to process-pool and Ray workers
+        return (_pinned_task, (self.id, self.backend, self.sha256, dict(self.references)))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -215,6 +219,12 @@ class PinnedTask:
             raise ProtocolError(
                 f"A pinned task needs 'id', 'backend' and 'sha256', but got {d!r} ({e})."
             ) from None
+
+
+def _pinned_task(
+    id: str, backend: str, sha256: str, references: dict[str, float | int]
+) -> PinnedTask:
+    return PinnedTask(id=id, backend=backend, sha256=sha256, references=references)
 
 
 def _positive(name: str, value: Any, what: str, *, allow_zero: bool = False) -> float:

@@ -56,7 +56,7 @@ from hpobench.harness._trajectory import (
 )
 from hpobench.harness._watchdog import CallTimeout, Watchdog
 
-__all__ = ["DEFAULT_CALL_TIMEOUT", "check_factory", "run_study"]
+__all__ = ["DEFAULT_CALL_TIMEOUT", "check_call_timeout", "check_factory", "run_study"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,24 @@ class _Fault(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+def check_call_timeout(call_timeout: Any) -> float | None:
+    """The one check of a per-call wall-clock limit: ``None`` (no limit) or a finite number of
+    seconds ``> 0``; returns it as a float (``ProtocolError`` otherwise)."""
+    if call_timeout is None:
+        return None
+    if (
+        isinstance(call_timeout, bool)
+        or not isinstance(call_timeout, (int, float))
+        or not math.isfinite(call_timeout)
+        or not call_timeout > 0
+    ):
+        raise ProtocolError(
+            f"call_timeout must be None (no limit) or a finite number of seconds `> 0`, but got "
+            f"{call_timeout!r}."
+        )
+    return float(call_timeout)
 
 
 def check_factory(factory: Any, *, name: str = "the optimizer factory") -> None:
@@ -149,26 +167,43 @@ def run_study(
         or repetition < 0
     ):
         raise ProtocolError(f"`repetition >= 0` (an integer) must hold, but got {repetition!r}.")
-    repetition = int(repetition)
-    if call_timeout is not None and (
-        isinstance(call_timeout, bool)
-        or not isinstance(call_timeout, (int, float))
-        or not call_timeout > 0
-    ):
-        raise ProtocolError(
-            f"call_timeout must be None or `> 0` seconds, but got {call_timeout!r}."
-        )
+    limit = check_call_timeout(call_timeout)
     check_factory(optimizer)
+    return run_checked(
+        benchmark,
+        optimizer,
+        proto,
+        int(repetition),
+        limit=limit,
+        optimizer_name=optimizer_name,
+        optimizer_version=optimizer_version,
+    )
+
+
+def run_checked(
+    benchmark: str | Benchmark,
+    optimizer: OptimizerFactory,
+    protocol: Protocol,
+    repetition: int,
+    *,
+    limit: float | None,
+    optimizer_name: str | None,
+    optimizer_version: str | None,
+) -> Trajectory:
+    """:func:`run_study` for callers that validated its arguments once already (``run_suite``
+    checks the factory, timeout and repetitions before it makes jobs); not public."""
     bench = _prepare(benchmark)
-    proto.check_task(bench.id, bench.backend)
-    oracle = make_oracle(bench, objective=proto.objective, reported_metric=proto.reported_metric)
+    protocol.check_task(bench.id, bench.backend)
+    oracle = make_oracle(
+        bench, objective=protocol.objective, reported_metric=protocol.reported_metric
+    )
     name, version, source_sha = optimizer_identity(optimizer)
     study = _Study(
         oracle=oracle,
-        protocol=proto,
+        protocol=protocol,
         repetition=repetition,
         factory=optimizer,
-        limit=_INF if call_timeout is None else float(call_timeout),
+        limit=_INF if limit is None else limit,
         optimizer_name=optimizer_name if optimizer_name is not None else name,
         optimizer_version=optimizer_version if optimizer_version is not None else version,
         optimizer_source_sha256=source_sha,

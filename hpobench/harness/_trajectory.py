@@ -53,6 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hpobench._arrowio import read_parquet_bytes
 from hpobench._atomic import write_atomic
 from hpobench._errors import HPOBenchError, ProtocolError, TrajectoryError
 from hpobench.harness._protocol import Protocol
@@ -481,7 +482,7 @@ class Trajectory:
         cls, payload: bytes, *, source: str = "<bytes>", protocol: Protocol | None = None
     ) -> Trajectory:
         try:
-            table = pq.read_table(io.BytesIO(payload))
+            table = read_parquet_bytes(payload)  # no Python buffers left to Arrow threads
         except (pa.ArrowInvalid, OSError, ValueError) as e:
             raise TrajectoryError(
                 f"{source}: not a readable parquet file (truncated or corrupted?): {e}"

@@ -12,11 +12,13 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from hpobench._errors import HPOBenchError, TableError
+from hpobench._validate import INT64_MAX, check_int
 from hpobench.fidelity import Fidelity
 from hpobench.space import SearchSpace
 
@@ -40,6 +42,22 @@ def parse_id(benchmark_id: str) -> tuple[str, str, int]:
             f"but got {benchmark_id!r}."
         )
     return m["family"], m["task"], int(m["version"])
+
+
+def _seed_tuple(benchmark_id: str, what: str, values: Any) -> tuple[int, ...]:
+    """Seeds as a tuple of ints: ``0.5`` or ``True`` is refused, never truncated to 0 or 1."""
+    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+        raise TableError(f"{benchmark_id}: {what} must be a list of integers, but got {values!r}.")
+    return tuple(
+        check_int(
+            f"{benchmark_id}: each of {what}",
+            v,
+            low=-INT64_MAX - 1,
+            high=INT64_MAX,
+            error=TableError,
+        )
+        for v in values
+    )
 
 
 @dataclass(frozen=True)
@@ -99,9 +117,14 @@ class TableMeta:
                 raise TableError(
                     f"{self.id}: metric {name!r} is named in meta but not among {list(self.metrics)}."
                 )
-        seeds = tuple(int(s) for s in self.seeds)
-        tuning = tuple(int(s) for s in self.tuning_seeds)
-        test = tuple(int(s) for s in self.test_seeds)
+        seeds, tuning, test = (
+            _seed_tuple(self.id, what, v)
+            for what, v in (
+                ("seeds", self.seeds),
+                ("tuning_seeds", self.tuning_seeds),
+                ("test_seeds", self.test_seeds),
+            )
+        )
         if len(set(seeds)) != len(seeds):
             raise TableError(f"{self.id}: seeds must be distinct, got {list(seeds)}.")
         if not tuning or not set(tuning) <= set(seeds) or not set(test) <= set(seeds):
@@ -126,9 +149,18 @@ class TableMeta:
             )
         if ref is not None:
             object.__setattr__(self, "reference_runtime", float(ref))
+        for name in ("metrics", "dataset", "generation", "extra"):  # read-only views
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "tuning_seeds", tuning)
         object.__setattr__(self, "test_seeds", test)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mappingproxy fields do not pickle; rebuild from plain dicts
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("metrics", "dataset", "generation", "extra"):
+            kw[name] = dict(kw[name])
+        return (_rebuild_meta, (kw,))
 
     @property
     def family(self) -> str:
@@ -248,3 +280,7 @@ def _optional_float(x: Any) -> float | None:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"'reference_runtime' must be a number, got {x!r}")
     return float(x)
+
+
+def _rebuild_meta(kw: dict[str, Any]) -> TableMeta:
+    return TableMeta(**kw)

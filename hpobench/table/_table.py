@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,10 @@ class Table:
         cols = {name: _sealed_column(col) for name, col in self.configs.items()}
         object.__setattr__(self, "configs", MappingProxyType(cols))
         object.__setattr__(self, "data", sealed(self.data))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a mappingproxy does not pickle; the arrays pickle as copies and are sealed again
+        return (Table, (self.meta, dict(self.configs), self.data, self.metric_names))
 
     @property
     def n_configs(self) -> int:

@@ -536,3 +536,40 @@ def test_batch_broadcasts_scalars_and_mixed_arrays(grid: TabularBenchmark) -> No
     np.testing.assert_array_equal(
         scalar.metrics["test_loss"], grid.table.metric("test_loss")[:, 2, 3]
     )
+
+
+def test_every_array_over_table_memory_is_sealed(sparse_dir: Path) -> None:
+    """Everything a benchmark hands out either is an owned copy or lies over immutable memory:
+    results' curves, the dense arrays, the index arrays; a batch answer shares no table memory."""
+    from hpobench._readonly import is_sealed
+
+    bench = TabularBenchmark.from_directory(sparse_dir)
+    stored = [bench.config(i) for i in range(bench.table.n_configs)]
+    missing = next(c for c in bench.space.grid() if c not in stored)  # answered by its nearest
+    r = bench.query(missing, fidelity=3, seed=1)
+    for arr in (r.curve_block, *r.curve.values(), bench.table.data, *bench.table.configs.values()):
+        assert is_sealed(arr)
+        with pytest.raises(ValueError, match="cannot set WRITEABLE flag"):
+            arr.setflags(write=True)
+    index = bench.index
+    for arr in (index.unit_matrix(), getattr(index, "_pos_np", index.unit_matrix())):
+        assert is_sealed(arr)
+    out = bench.query_batch([missing, missing], fidelity=3, seed=[0, 1])
+    for arr in (*out.metrics.values(), out.cost):
+        assert not np.shares_memory(arr, bench.table.data)
+    c = bench.query_curve(missing, fidelity=3, seed=1, metric="valid_loss")
+    assert c.curve.base is None and not np.shares_memory(c.curve, bench.table.data)
+
+
+def test_tables_pickle(sparse_dir: Path) -> None:
+    import pickle
+
+    from hpobench._readonly import is_sealed
+
+    table = TabularBenchmark.from_directory(sparse_dir).table
+    back = pickle.loads(pickle.dumps(table))
+    np.testing.assert_array_equal(back.data, table.data)
+    assert back.meta == table.meta and is_sealed(back.data)
+    assert {k: v.tolist() for k, v in back.configs.items()} == {
+        k: v.tolist() for k, v in table.configs.items()
+    }

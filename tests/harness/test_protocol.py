@@ -265,3 +265,14 @@ def test_run_against_another_table_is_refused(mf: SimpleNamespace, tmp_path: Pat
         run_suite(mf.Random, pinned, out=tmp_path / "runs", suite=other, repetitions=1)
     res = run_suite(mf.Random, pinned, out=tmp_path / "runs", repetitions=1)
     assert [(r.benchmark_id, r.outcome) for r in res] == [(bid, "ran")]
+
+
+def test_pinned_protocols_pickle() -> None:
+    """Protocols travel to process-pool and Ray workers."""
+    import pickle
+
+    p = get_protocol("sf-serial-v2")
+    q = p.with_references({p.tasks[0].id: {"optimum": 0.5}}, version=3)
+    for proto in (p, q):
+        back = pickle.loads(pickle.dumps(proto))
+        assert back == proto and back.hash == proto.hash

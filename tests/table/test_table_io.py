@@ -597,3 +597,14 @@ def test_metric_directions_survive_the_round_trip(make_table: Any) -> None:
     }
     directory, _ = make_table(metrics=metrics)
     assert read_table(directory).meta.metrics["test_loss"].direction == "maximize"
+
+
+def test_meta_mappings_are_read_only_and_pickle(make_table: Any) -> None:
+    import pickle
+
+    meta = read_table(make_table()[0]).meta
+    for name in ("metrics", "dataset", "generation", "extra"):
+        with pytest.raises(TypeError):
+            getattr(meta, name)["x"] = 1
+    assert pickle.loads(pickle.dumps(meta)) == meta
+    assert TableMeta.from_dict(meta.to_dict()) == meta
