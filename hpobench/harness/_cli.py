@@ -51,6 +51,7 @@ def _epilog() -> str:
         "--out runs/mine --workers-pool 8",
         "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v2 --out runs/x "
         "--ray auto",
+        "  hpobench run --optimizer my_opt.py --protocol sf-serial-v2 --out runs/mine --sandbox",
     ]
     return "\n".join(lines)
 
@@ -108,6 +109,21 @@ def register_cli(subparsers: Any) -> None:
         help="wall-clock limit per ask/tell call; a slower call ends that run as failed "
         "(default 60; 0 = no limit)",
     )
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run the optimizer in its own fresh process per run, unable to read the tables "
+        "(where Linux Landlock allows), with the call timeout and a memory limit enforced from "
+        "outside; same trajectories (see docs/harness.md)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=int,
+        default=8192,
+        metavar="MB",
+        help="with --sandbox: address-space limit of the optimizer's process (default 8192; "
+        "0 = no limit)",
+    )
     p.add_argument("--retry-failed", action="store_true", help="redo runs that ended as failed")
     p.add_argument(
         "--redo-changed",
@@ -147,6 +163,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers_pool is not None and args.workers_pool < 1:
         raise ProtocolError(f"--workers-pool must be >= 1, but got {args.workers_pool}.")
+    if args.memory_limit < 0:
+        raise ProtocolError(
+            f"--memory-limit must be >= 0 MB (0 = no limit), but got {args.memory_limit}."
+        )
     executor, n_proc, address = "serial", None, None
     if args.workers_pool is not None:
         executor, n_proc = "pool", args.workers_pool
@@ -165,6 +185,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         on_changed="redo" if args.redo_changed else "refuse",
         progress=not args.no_progress,
+        sandbox=args.sandbox,
+        memory_limit_mb=args.memory_limit or None,
     )
     outcomes = Counter(r.outcome for r in results)
     statuses = Counter(r.status for r in results if r.outcome != "error")

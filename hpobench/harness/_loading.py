@@ -1,8 +1,9 @@
 """Loading an optimizer factory from a ``"file.py:attr"`` or ``"package.module:attr"`` spec.
 
 A file spec is read once by the caller and its *source text* travels with each job, so process-
-pool and Ray workers (even on other machines) build the same module; the file's directory is put
-on ``sys.path`` where it exists so that sibling imports work locally.
+pool and Ray workers (even on other machines) build the same module; the file's directory is
+appended to ``sys.path`` where it exists so that sibling imports work locally (appended, so that
+a file beside the optimizer never shadows an installed module).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _module_from_source(path: str, source: str) -> types.ModuleType:
         return sys.modules[name]
     parent = str(Path(path).parent)
     if Path(parent).is_dir() and parent not in sys.path:
-        sys.path.insert(0, parent)
+        sys.path.append(parent)  # last: a sibling file must not shadow installed modules (tqdm.py)
     mod = types.ModuleType(name)
     mod.__file__ = path
     mod.__dict__["__hpobench_display_name__"] = stem
@@ -92,6 +93,13 @@ def _get_factory(mod: types.ModuleType, attr: str, spec: str) -> OptimizerFactor
 
 def resolve_optimizer(spec: str) -> OptimizerRef:
     """Parse and check a spec; files are read now (their text travels with the jobs)."""
+    ref = parse_optimizer(spec)
+    ref.load()  # fail fast: missing attribute, wrong signature
+    return ref
+
+
+def parse_optimizer(spec: str) -> OptimizerRef:
+    """Parse a spec and read a file's text, without running any of the optimizer's code."""
     if not isinstance(spec, str) or not spec.strip():
         raise OptimizerError(
             f"--optimizer must be 'file.py:factory' or 'package.module:factory', but got {spec!r}."
@@ -117,7 +125,6 @@ def resolve_optimizer(spec: str) -> OptimizerRef:
                 f"{target!r} is neither a .py file nor a dotted module name."
             )
         ref = OptimizerRef(spec=spec, attr=attr, module=target)
-    ref.load()  # fail fast: missing attribute, wrong signature
     return ref
 
 

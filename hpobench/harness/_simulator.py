@@ -22,9 +22,11 @@ Rules (docs/harness.md explains why):
   over the test seeds at full fidelity.
 * **Faults.** An exception in ``ask``/``tell``/the factory, a return value that is not a
   ``Suggestion`` or ``None``, an invalid config or fidelity (including NaN), resuming a trial that
-  does not exist / is running / already reached that fidelity, or a call over the wall-clock limit
-  ends the run with ``RunStatus.FAILED`` and a readable ``stop_reason``; what happened before
-  stays recorded.
+  does not exist / is running / already reached that fidelity, a call over the wall-clock limit,
+  any other ``BaseException`` but ``KeyboardInterrupt`` (``SystemExit``, ``GeneratorExit``, an
+  optimizer's own class) or an :class:`OptimizerFault` raised by a wrapper (the sandbox) ends the
+  run with ``RunStatus.FAILED`` and a readable ``stop_reason``; what happened before stays
+  recorded.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import numpy as np
 from hpobench._errors import ConfigError, FidelityError, OptimizerError, ProtocolError, TableError
 from hpobench.benchmark import Benchmark
 from hpobench.harness._contract import Evaluation, OptimizerFactory, Problem, Suggestion
+from hpobench.harness._fault import OptimizerFault
 from hpobench.harness._oracle import Oracle, make_oracle
 from hpobench.harness._protocol import Protocol, get_protocol
 from hpobench.harness._provenance import code_sha256, hpobench_version, optimizer_identity
@@ -487,7 +490,12 @@ class _Study:
                 reason = (
                     f"an optimizer call ran over the wall-clock limit of {limit:.6g} s per call"
                 )
-            except SystemExit as e:
+            except OptimizerFault as e:  # seen by a wrapper, e.g. the sandbox: already explained
+                wd.clear()
+                status, reason, fault = RunStatus.FAILED, e.message, e.kind
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:  # SystemExit, GeneratorExit, an optimizer's own class
                 wd.clear()
                 status, reason, fault = (
                     RunStatus.FAILED,
