@@ -100,9 +100,10 @@ def test_bad_protocols(field: str, value: object, message: str) -> None:
 
 
 def test_get_protocol_teaches() -> None:
-    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v2'"):
+    # the latest shipped version: v3 carries the leaderboard's scoring references
+    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v3'"):
         get_protocol("mf-async4")
-    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v2'"):
+    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v3'"):
         get_protocol("mf-async4-v7")
     with pytest.raises(ProtocolError, match=r"Did you mean .*'sf-serial-v2'"):
         get_protocol("sf-serail-v2")
@@ -162,8 +163,8 @@ def test_shipped_protocols_pin_the_installed_tables() -> None:
     assert get_protocol("sf-serial-v2").task_ids()[:1] == ("fcnet/naval-v1",)
 
 
-def test_old_v1_names_point_to_v2() -> None:
-    with pytest.raises(ProtocolError, match="Please use 'sf-serial-v2'"):
+def test_old_v1_names_point_to_the_latest_version() -> None:
+    with pytest.raises(ProtocolError, match="Please use 'sf-serial-v3'"):
         get_protocol("sf-serial-v1")
 
 
