@@ -36,6 +36,7 @@ def _epilog() -> str:
         lines.append(f"  {name:<16} {', '.join(get_suite(name).patterns)}")
     lines += [
         "examples:",
+        "  hpobench run --optimizer hyperband --protocol mf-serial-v1 --out runs/hb",
         "  hpobench run --optimizer baselines/random_search.py --suite fcnet "
         "--protocol sf-serial-v1 --out runs/rs",
         "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v1 "
@@ -59,7 +60,8 @@ def register_cli(subparsers: Any) -> None:
         "--optimizer",
         required=True,
         metavar="SPEC",
-        help="'path/to/file.py[:factory]' or 'package.module:factory' (factory defaults to "
+        help="a baseline name ('hyperband'; `hpobench baselines` lists them), "
+        "'path/to/file.py[:factory]' or 'package.module:factory' (factory defaults to "
         "make_optimizer)",
     )
     p.add_argument(
@@ -104,6 +106,33 @@ def register_cli(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_run)
 
 
+def _refuse_single_fidelity_tasks(optimizer: str, protocol: str, suite: str | None) -> None:
+    """A registered multi-fidelity baseline on single-fidelity tasks would fail every run at
+    construction; say so once, before running anything."""
+    try:
+        from baselines import BaselineNotFoundError, get_baseline
+    except ImportError:
+        return
+    try:
+        spec = get_baseline(optimizer)
+    except BaselineNotFoundError:
+        return
+    if not spec.multi_fidelity:
+        return
+    from hpobench.harness._protocol import get_protocol, resolve_suite
+    from hpobench.registry import spec as benchmark_spec
+
+    ids = resolve_suite(suite if suite is not None else get_protocol(protocol).suite)
+    single = [i for i in ids if benchmark_spec(i).n_steps < 2]
+    if single:
+        raise ProtocolError(
+            f"--optimizer {spec.name} is a multi-fidelity method: every task must have at least 2 "
+            f"fidelity values, but {len(single)} of {len(ids)} have one ({', '.join(single[:4])}"
+            f"{', ...' if len(single) > 4 else ''}). Use a multi-fidelity protocol or suite (e.g. "
+            "--protocol mf-serial-v1) or a single-fidelity baseline (`hpobench baselines`)."
+        )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from hpobench.harness._execute import run_suite
 
@@ -113,6 +142,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ProtocolError(
             f"--call-timeout must be >= 0 seconds (0 = no limit), but got {args.call_timeout}."
         )
+    _refuse_single_fidelity_tasks(args.optimizer, args.protocol, args.suite)
     executor, n_proc, address = "serial", None, None
     if args.workers_pool is not None:
         executor, n_proc = "pool", args.workers_pool

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import heapq
 import inspect
+import json
 import logging
 import math
 import time
@@ -51,6 +52,7 @@ from hpobench.harness._seeding import optimizer_seed, repetition_seed, trial_see
 from hpobench.harness._trajectory import (
     CONFIG_PREFIX,
     EVENT_COLUMNS,
+    INFO_COLUMN,
     RunStatus,
     Trajectory,
     TrajectoryMeta,
@@ -95,6 +97,26 @@ def check_factory(factory: Any, *, name: str = "the optimizer factory") -> None:
             f"{name} must accept two positional arguments (problem, seed), but its signature is "
             f"{getattr(factory, '__qualname__', repr(factory))}{sig}."
         ) from None
+
+
+def info_json(info: Any) -> str:
+    """``Suggestion.info`` as the trajectory stores it: sorted compact JSON, ``""`` for None."""
+    if info is None:
+        return ""
+    ok = isinstance(info, Mapping) and all(
+        isinstance(k, str)
+        and isinstance(v, (int, float, str))
+        and not isinstance(v, bool)
+        and (not isinstance(v, float) or math.isfinite(v))
+        for k, v in info.items()
+    )
+    if not ok:
+        raise _Fault(
+            "invalid_suggestion",
+            "Suggestion.info must be None or a mapping str -> int | float (finite) | str, but got "
+            f"{info!r:.200}.",
+        )
+    return json.dumps(dict(info), sort_keys=True, separators=(",", ":"))
 
 
 def _short_exc(e: BaseException) -> str:
@@ -250,6 +272,7 @@ class _Study:
         heap: list[tuple[Any, ...]] = []
         free = list(range(problem.n_workers))  # a heap of free worker ids
         events: list[tuple[Any, ...]] = []
+        infos: list[str] = []  # Suggestion.info per event
         tell_walls: list[float] = []
         now = 0.0
         seq = 0
@@ -331,6 +354,8 @@ class _Study:
                                         f"ask() suggested an invalid fidelity: {e}",
                                     ) from None
                             fidx = fi
+                        if s.info is not None:
+                            info_json(s.info)  # fault now, not when the result arrives
                         config = s.config
                         res = s.resume
                         try:
@@ -414,6 +439,7 @@ class _Study:
                         (now, start, tid, w, fidx, prev, row, t_seed[tid], value, cost,
                          inc_trial, inc_row, inc_fidx, inc_value, inc_test, ask_wall)
                     )  # fmt: skip
+                    infos.append(info_json(s.info))
                     heappush(free, w)
                     ev = Evaluation(tid, dict(t_config[tid]), fvals[fidx], value, cost, curve, now)
                     t0 = pc()
@@ -461,6 +487,7 @@ class _Study:
         }
         return self._trajectory(
             events=events,
+            infos=infos,
             tell_walls=tell_walls,
             t_config=t_config,
             status=status,
@@ -525,6 +552,7 @@ class _Study:
         self,
         *,
         events: list[tuple[Any, ...]],
+        infos: list[str],
         tell_walls: list[float],
         t_config: list[dict[str, Any]],
         status: RunStatus,
@@ -587,6 +615,7 @@ class _Study:
                 assert canonical is not None
                 values = [canonical[i][hname] for i in trial_ids.tolist()]
             arrays[CONFIG_PREFIX + hname] = pa.array(values, type=typ)
+        arrays[INFO_COLUMN] = pa.array(infos[:n], type=pa.string())
         arrays["ask_wall_s"] = pa.array(ask_walls, type=pa.float64())
         arrays["tell_wall_s"] = pa.array(tw, type=pa.float64())
         table = pa.table(arrays)

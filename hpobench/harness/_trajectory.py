@@ -20,6 +20,7 @@ order). Columns:
 ``incumbent_value``       float64  its objective on its tuning seed
 ``incumbent_test_score``  float64  reported metric, mean over test seeds, full fidelity (post hoc)
 ``config.<name>``         typed    one column per hyperparameter
+``info``                  string   the suggestion's ``info`` as sorted compact JSON (``""``: none)
 ``ask_wall_s``            float64  wall time of the ``ask`` that proposed it (machine-dependent)
 ``tell_wall_s``           float64  wall time of its ``tell`` (machine-dependent)
 ========================  =======  ==================================================================
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "hpobench-trajectory"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # v2: the ``info`` column
 _META_KEY = b"hpobench.trajectory"
 _TIMING_KEY = b"hpobench.timing"
 _DIGEST_KEY = b"hpobench.digest"
@@ -85,6 +86,7 @@ EVENT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("incumbent_value", pa.float64()),
     ("incumbent_test_score", pa.float64()),
 )
+INFO_COLUMN = "info"
 WALL_COLUMNS: tuple[str, ...] = ("ask_wall_s", "tell_wall_s")
 CONFIG_PREFIX = "config."
 
@@ -247,6 +249,7 @@ def _schema(meta: TrajectoryMeta) -> list[tuple[str, pa.DataType]]:
     cols = list(EVENT_COLUMNS)
     for hp in meta.space["hyperparameters"]:
         cols.append((CONFIG_PREFIX + hp["name"], _config_arrow_type(hp)))
+    cols.append((INFO_COLUMN, pa.string()))
     cols.extend((w, pa.float64()) for w in WALL_COLUMNS)
     return cols
 
