@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.special import ndtr
 
-from hpobench import Categorical, Config, Float, HPOBenchError, Int, Ordinal, SearchSpace
+from hpobench import Categorical, Config, Int, Ordinal, SearchSpace
 from hpobench.harness import Evaluation, Problem, Suggestion
 
 __all__ = [
@@ -33,58 +33,11 @@ __all__ = [
     "History",
     "ModelBasedSearch",
     "Proposer",
-    "SettingsError",
-    "check_int",
-    "check_real",
     "expected_improvement",
     "local_candidates",
     "maximize_acquisition",
-    "require_space",
     "unseen",
 ]
-
-
-class SettingsError(HPOBenchError, ValueError):
-    """A baseline's settings are out of range, or it cannot handle the problem it was given."""
-
-
-def check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
-    """``value`` as an int in ``[low, high]``, or ``SettingsError`` naming the setting."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise SettingsError(f"`{name}` must be an integer in [{low}, {high}], but got {value!r}.")
-    if not low <= int(value) <= high:
-        raise SettingsError(f"`{low} <= {name} <= {high}` must hold, but got {name}={value!r}.")
-    return int(value)
-
-
-def check_real(
-    name: str, value: Any, low: float, high: float, *, open_low: bool = False
-) -> float:
-    """``value`` as a float in ``[low, high]`` (``(low, high]`` with ``open_low``)."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    v = float(value) if ok else math.nan
-    inside = (low < v if open_low else low <= v) and v <= high
-    if not (ok and inside):
-        bracket = "(" if open_low else "["
-        raise SettingsError(
-            f"`{name}` must be a number in {bracket}{low}, {high}], but got {name}={value!r}."
-        )
-    return v
-
-
-def require_space(problem: Any, method: str) -> SearchSpace:
-    """The problem's space, checked to hold only the four hyperparameter types we model."""
-    if not isinstance(problem, Problem):
-        raise SettingsError(
-            f"{method} needs an hpobench Problem, but got {type(problem).__name__}: {problem!r}."
-        )
-    for hp in problem.space:
-        if not isinstance(hp, (Float, Int, Ordinal, Categorical)):
-            raise SettingsError(
-                f"{method} handles Float, Int, Ordinal and Categorical hyperparameters, but "
-                f"{getattr(hp, 'name', hp)!r} is a {type(hp).__name__}."
-            )
-    return problem.space
 
 
 class Encoding:
@@ -128,7 +81,7 @@ class Encoding:
         for j, hp in enumerate(self.hps):
             u = float(x[j])
             if isinstance(hp, Categorical):
-                out[hp.name] = hp.choices[int(round(u))]
+                out[hp.name] = hp.choices[round(u)]
             elif isinstance(hp, Ordinal):
                 n = len(hp.values)
                 out[hp.name] = hp.values[min(max(int(u * n), 0), n - 1)]
@@ -236,13 +189,13 @@ def unseen(X: np.ndarray, taken: Sequence[np.ndarray]) -> np.ndarray:
     return ~(np.abs(X[:, None, :] - T[None, :, :]) < 1e-12).all(axis=2).any(axis=1)
 
 
-class Proposer:
-    """What a model-based method supplies: the next encoded row, given the history so far."""
+class Proposer(Protocol):
+    """What a model-based method supplies: the next encoded row, given the history so far and
+    the rows still running (``pending``)."""
 
     def propose(
-        self, history: History, pending: Sequence[np.ndarray], rng: np.random.Generator
-    ) -> np.ndarray:  # pragma: no cover - protocol
-        raise NotImplementedError
+        self, history: History, pending: list[np.ndarray], rng: np.random.Generator
+    ) -> np.ndarray: ...
 
 
 class ModelBasedSearch:
@@ -320,7 +273,9 @@ def maximize_acquisition(
     pool = [enc.random(rng, n_random)]
     scores = [acquisition(pool[0])]
     order = np.argsort(history.y, kind="stable")[:n_starts]
-    centres = np.vstack([pool[0][np.argsort(-scores[0], kind="stable")[:n_starts]], history.X[order]])
+    centres = np.vstack(
+        [pool[0][np.argsort(-scores[0], kind="stable")[:n_starts]], history.X[order]]
+    )
     for r in range(n_rounds):
         cand = local_candidates(enc, rng, centres, n_neighbours, scale / 2**r)
         pool.append(cand)

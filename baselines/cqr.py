@@ -18,7 +18,7 @@ The model is refitted when the data have grown by ``refit_growth`` (10 %) since 
 Multi-fidelity (``make_multifidelity``): ASHA (eta = 3, one bracket starting at the lowest rung,
 promotions by resuming where the protocol allows) in which every *new* configuration comes from
 the CQR model fitted on each configuration's last observed loss, whatever its fidelity (syne-
-tune's ``LastValueMultiFidelitySearcher``). On a task with one fidelity value it is ``cqr``.
+tune's ``LastValueMultiFidelitySearcher``). It refuses a task with a single fidelity value.
 Diverged runs (NaN) count as the worst loss.
 """
 
@@ -30,16 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from baselines._model_based import (
-    Encoding,
-    History,
-    ModelBasedSearch,
-    SettingsError,
+from baselines._model_based import Encoding, History, ModelBasedSearch, local_candidates, unseen
+from baselines._validation import (
+    BaselineError,
     check_int,
     check_real,
-    local_candidates,
-    require_space,
-    unseen,
+    check_space,
+    require_fidelities,
 )
 from hpobench import Config
 from hpobench.harness import Evaluation, Problem, Suggestion
@@ -247,22 +244,18 @@ class CQRASHA:
         self._seq += 1
 
 
-_MODEL_KEYS = ("n_quantiles", "n_estimators", "learning_rate", "max_depth", "min_conformalize")
-
-
-def _check_settings(method: str, problem: Problem, settings: dict[str, Any]) -> dict[str, Any]:
-    require_space(problem, method)
-    n_q = check_int("n_quantiles", settings["n_quantiles"], 1, 99)
+def _check_model(method: str, problem: Problem, settings: dict[str, Any]) -> dict[str, Any]:
+    check_space(problem.space, method)
+    n_q = check_int(method, "n_quantiles", settings["n_quantiles"], low=1, high=99)
     if n_q % 2 == 0:
-        raise SettingsError(f"`n_quantiles` must be odd, but got n_quantiles={n_q}.")
+        raise BaselineError(f"{method}: `n_quantiles` must be odd, but got n_quantiles={n_q}.")
+    lr = settings["learning_rate"]
     return {
         "n_quantiles": n_q,
-        "n_estimators": check_int("n_estimators", settings["n_estimators"], 1, 10_000),
-        "learning_rate": check_real(
-            "learning_rate", settings["learning_rate"], 0.0, 1.0, open_low=True
-        ),
-        "max_depth": check_int("max_depth", settings["max_depth"], 1, 32),
-        "min_conformalize": check_int("min_conformalize", settings["min_conformalize"], 0),
+        "n_estimators": check_int(method, "n_estimators", settings["n_estimators"], low=1),
+        "learning_rate": check_real(method, "learning_rate", lr, low=0.0, high=1.0, low_open=True),
+        "max_depth": check_int(method, "max_depth", settings["max_depth"], low=1, high=32),
+        "min_conformalize": check_int(method, "min_conformalize", settings["min_conformalize"]),
     }
 
 
@@ -278,21 +271,18 @@ def make_optimizer(
     max_depth: int = 3,
     min_conformalize: int = 32,
     refit_growth: float = 0.1,
-    **unknown: Any,
 ) -> ModelBasedSearch:
     """Single-fidelity CQR with syne-tune's defaults (5 quantiles, 5 random initial configs,
     conformalized beyond 32 observations with 10 % held out)."""
-    if unknown:
-        raise SettingsError(
-            f"cqr takes the settings n_initial, n_candidates, refit_growth, {', '.join(_MODEL_KEYS)}, but got "
-            f"{sorted(unknown)}."
-        )
-    model = _check_settings("cqr", problem, locals())
-    n_initial = check_int("n_initial", n_initial, 2)
-    n_candidates = check_int("n_candidates", n_candidates, 1, 1_000_000)
-    refitter = _Refitter(model, check_real("refit_growth", refit_growth, 0.0, 10.0))
+    model = _check_model("cqr", problem, locals())
+    n_initial = check_int("cqr", "n_initial", n_initial, low=2)
+    n_candidates = check_int("cqr", "n_candidates", n_candidates, low=1, high=1_000_000)
+    growth = check_real("cqr", "refit_growth", refit_growth, low=0.0, high=10.0)
     return ModelBasedSearch(
-        problem, seed, proposer=_CQRProposer(refitter, n_candidates), n_initial=n_initial
+        problem,
+        seed,
+        proposer=_CQRProposer(_Refitter(model, growth), n_candidates),
+        n_initial=n_initial,
     )
 
 
@@ -309,23 +299,19 @@ def make_multifidelity(
     max_depth: int = 3,
     min_conformalize: int = 32,
     refit_growth: float = 0.1,
-    **unknown: Any,
 ) -> CQRASHA:
     """ASHA (eta = 3) with the CQR model proposing every new configuration."""
-    if unknown:
-        raise SettingsError(
-            f"cqr-mf takes the settings eta, n_initial, n_candidates, refit_growth, {', '.join(_MODEL_KEYS)}, but "
-            f"got {sorted(unknown)}."
-        )
-    model = _check_settings("cqr-mf", problem, locals())
-    eta = check_real("eta", eta, 1.0, 1e6, open_low=True)
-    n_initial = check_int("n_initial", n_initial, 2)
-    n_candidates = check_int("n_candidates", n_candidates, 1, 1_000_000)
+    model = _check_model("cqr-mf", problem, locals())
+    require_fidelities(problem, "cqr-mf")
+    eta = check_real("cqr-mf", "eta", eta, low=1.0, low_open=True)
+    n_initial = check_int("cqr-mf", "n_initial", n_initial, low=2)
+    n_candidates = check_int("cqr-mf", "n_candidates", n_candidates, low=1, high=1_000_000)
+    growth = check_real("cqr-mf", "refit_growth", refit_growth, low=0.0, high=10.0)
     return CQRASHA(
         problem,
         seed,
         eta=eta,
         n_initial=n_initial,
         n_candidates=n_candidates,
-        refitter=_Refitter(model, check_real("refit_growth", refit_growth, 0.0, 10.0)),
+        refitter=_Refitter(model, growth),
     )

@@ -22,14 +22,11 @@ import numpy as np
 
 from baselines._model_based import (
     History,
-    check_real,
     ModelBasedSearch,
-    SettingsError,
-    check_int,
     expected_improvement,
     maximize_acquisition,
-    require_space,
 )
+from baselines._validation import check_int, check_real, check_space
 from hpobench.harness import Problem
 
 __all__ = ["make_optimizer"]
@@ -99,18 +96,12 @@ def make_optimizer(
     n_initial: int = 10,
     n_candidates: int = 1000,
     refit_growth: float = 0.1,
-    **unknown: Any,
 ) -> ModelBasedSearch:
     """GP-EI with 10 random initial configurations (as Optuna's GPSampler)."""
-    if unknown:
-        raise SettingsError(
-            "gp-ei takes the settings n_initial, n_candidates, refit_growth, but got "
-            f"{sorted(unknown)}."
-        )
-    refit_growth = check_real("refit_growth", refit_growth, 0.0, 10.0)
-    require_space(problem, "gp-ei")
-    n_initial = check_int("n_initial", n_initial, 2)
-    n_candidates = check_int("n_candidates", n_candidates, 1, 1_000_000)
+    check_space(problem.space, "gp-ei")
+    n_initial = check_int("gp-ei", "n_initial", n_initial, low=2)
+    n_candidates = check_int("gp-ei", "n_candidates", n_candidates, low=1, high=1_000_000)
+    refit_growth = check_real("gp-ei", "refit_growth", refit_growth, low=0.0, high=10.0)
     return ModelBasedSearch(
         problem, seed, proposer=_GPProposer(n_candidates, refit_growth), n_initial=n_initial
     )

@@ -23,22 +23,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
 from scipy.stats import qmc
 
-from baselines._model_based import (
-    Encoding,
-    History,
-    ModelBasedSearch,
-    SettingsError,
-    check_int,
-    check_real,
-    maximize_acquisition,
-    require_space,
-)
+from baselines._model_based import Encoding, History, ModelBasedSearch, maximize_acquisition
+from baselines._validation import check_int, check_real, check_space
 from hpobench.harness import Problem
 
 __all__ = ["log_expected_improvement", "log_scale", "make_optimizer"]
@@ -106,22 +97,17 @@ def make_optimizer(
     n_candidates: int = 1000,
     random_fraction: float = 0.2,
     n_initial: int | None = None,
-    **unknown: Any,
 ) -> ModelBasedSearch:
     """RF-BO with SMAC3's HPO-facade defaults; ``n_initial=None``: ``min(10 d, 0.25 cap)``."""
-    if unknown:
-        raise SettingsError(
-            "rf-bo takes the settings n_trees, n_candidates, random_fraction, n_initial, but got "
-            f"{sorted(unknown)}."
-        )
-    space = require_space(problem, "rf-bo")
-    n_trees = check_int("n_trees", n_trees, 1, 10_000)
-    n_candidates = check_int("n_candidates", n_candidates, 1, 1_000_000)
-    random_fraction = check_real("random_fraction", random_fraction, 0.0, 1.0)
+    check_space(problem.space, "rf-bo")
+    space = problem.space
+    n_trees = check_int("rf-bo", "n_trees", n_trees, low=1, high=10_000)
+    n_candidates = check_int("rf-bo", "n_candidates", n_candidates, low=1, high=1_000_000)
+    random_fraction = check_real("rf-bo", "random_fraction", random_fraction, low=0.0, high=1.0)
     d = len(space)
     if n_initial is None:
         n_initial = max(2, min(10 * d, int(0.25 * problem.max_evaluations)))
-    n_initial = check_int("n_initial", n_initial, 2)
+    n_initial = check_int("rf-bo", "n_initial", n_initial, low=2)
     sobol = qmc.Sobol(d, scramble=True, seed=np.random.default_rng(seed))
     with warnings.catch_warnings():  # n need not be a power of 2 (SMAC does the same)
         warnings.simplefilter("ignore", UserWarning)

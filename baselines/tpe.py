@@ -25,20 +25,12 @@ Diverged runs (NaN) count as the worst loss. Same seed, same calls: same proposa
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
-from baselines._model_based import (
-    Encoding,
-    History,
-    ModelBasedSearch,
-    SettingsError,
-    check_int,
-    check_real,
-    require_space,
-)
+from baselines._model_based import Encoding, History, ModelBasedSearch
+from baselines._validation import check_int, check_real, check_space
 from hpobench.harness import Problem
 
 __all__ = ["ParzenEstimator", "default_gamma", "default_weights", "make_optimizer"]
@@ -177,10 +169,12 @@ class _TPEProposer:
         below = np.sort(order[:n_below])  # trial order, as Optuna's split
         above = np.sort(order[n_below:])
         enc = history.enc
-        l = ParzenEstimator(enc, history.X[below], default_weights(len(below)), self.prior_weight)
-        g = ParzenEstimator(enc, history.X[above], default_weights(len(above)), self.prior_weight)
-        cand = l.sample(rng, self.n_ei_candidates)
-        score = l.log_pdf(cand) - g.log_pdf(cand)
+        good = ParzenEstimator(
+            enc, history.X[below], default_weights(len(below)), self.prior_weight
+        )
+        bad = ParzenEstimator(enc, history.X[above], default_weights(len(above)), self.prior_weight)
+        cand = good.sample(rng, self.n_ei_candidates)
+        score = good.log_pdf(cand) - bad.log_pdf(cand)
         return np.asarray(cand[int(np.argmax(score))])
 
 
@@ -191,17 +185,12 @@ def make_optimizer(
     n_startup: int = 10,
     n_ei_candidates: int = 24,
     prior_weight: float = 1.0,
-    **unknown: Any,
 ) -> ModelBasedSearch:
     """TPE with Optuna's defaults (``TPESampler(multivariate=True)``)."""
-    if unknown:
-        raise SettingsError(
-            f"tpe takes the settings n_startup, n_ei_candidates, prior_weight, but got {sorted(unknown)}."
-        )
-    require_space(problem, "tpe")
-    n_startup = check_int("n_startup", n_startup, 1)
-    n_ei_candidates = check_int("n_ei_candidates", n_ei_candidates, 1, 100_000)
-    prior_weight = check_real("prior_weight", prior_weight, 0.0, math.inf, open_low=True)
+    check_space(problem.space, "tpe")
+    n_startup = check_int("tpe", "n_startup", n_startup, low=1)
+    n_ei_candidates = check_int("tpe", "n_ei_candidates", n_ei_candidates, low=1, high=100_000)
+    prior_weight = check_real("tpe", "prior_weight", prior_weight, low=0.0, low_open=True)
     return ModelBasedSearch(
         problem,
         seed,

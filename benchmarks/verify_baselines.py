@@ -46,8 +46,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import hpobench  # noqa: E402
-from hpobench.harness import get_protocol, load_optimizer, run_study  # noqa: E402
+import hpobench
+from hpobench.harness import get_protocol, load_optimizer, run_study
 
 TASKS = (
     "fcnet/naval-v1",
@@ -96,10 +96,11 @@ def run(args: argparse.Namespace) -> None:
             r = json.loads(line)
             done.add((r["method"], r["task"], r["rep"], r["budget"]))
     proto = protocol(args.budget)
-    for method in args.methods:
-        f = factory(method)
-        for rep in range(args.reps):
-            for task in args.tasks:
+    factories = {m: factory(m) for m in args.methods}
+    # repetition-major, so that an interrupted verification leaves complete (task, rep) pairs
+    for rep in range(args.reps):
+        for task in args.tasks:
+            for method, f in factories.items():
                 key = (method, task, rep, args.budget)
                 if key in done:
                     continue
@@ -143,9 +144,51 @@ def bootstrap_ci(x: np.ndarray, rng: np.random.Generator, n: int = 2000) -> tupl
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
-def report(paths: list[str]) -> None:
+def regret(r: dict, best: float, maximize: bool, median: float) -> float:
+    """Normalized regret of one run (0: the table optimum, 1: the random-search median)."""
+    s = r["score"]
+    if s is None or not math.isfinite(s):
+        return 1.0
+    denom = (best - median) if maximize else (median - best)
+    num = (best - s) if maximize else (s - best)
+    return num / denom if denom > 0 else 0.0
+
+
+def compare(a: str, b: str, ra: dict, rb: dict, reg: dict, rng: np.random.Generator) -> None:
+    """Print ``a`` vs ``b`` over their common (task, repetition) keys."""
     from scipy.stats import wilcoxon
 
+    keys = sorted(set(ra) & set(rb) & set(reg))
+    if not keys:
+        return
+    x = np.array([reg[k][a] for k in keys])
+    y = np.array([reg[k][b] for k in keys])
+    tasks = sorted({k[0] for k in keys})
+    cx = np.mean([ra[k]["compute_per_trial_s"] for k in keys]) * 1000
+    cy = np.mean([rb[k]["compute_per_trial_s"] for k in keys]) * 1000
+    p = wilcoxon(x, y).pvalue if np.any(x != y) else 1.0
+    lx, hx = bootstrap_ci(x, rng)
+    ly, hy = bootstrap_ci(y, rng)
+    verdict = "n.s." if p >= 0.05 else (f"{a} better" if x.mean() < y.mean() else f"{b} better")
+    print(
+        f"\n{a} vs {b}: {len(tasks)} tasks, {len(keys)} (task, repetition) pairs\n"
+        f"  mean normalized regret  {a}: {x.mean():.3f} [{lx:.3f}, {hx:.3f}]   "
+        f"{b}: {y.mean():.3f} [{ly:.3f}, {hy:.3f}]   Wilcoxon p = {p:.3g} ({verdict})\n"
+        f"  compute per trial       {a}: {cx:.2f} ms   {b}: {cy:.2f} ms   ({b} / {a}: "
+        f"{cy / max(cx, 1e-9):.2f}x)"
+    )
+    for t in tasks:
+        kt = [k for k in keys if k[0] == t]
+        xt = np.array([reg[k][a] for k in kt])
+        yt = np.array([reg[k][b] for k in kt])
+        pt = wilcoxon(xt, yt).pvalue if len(kt) > 1 and np.any(xt != yt) else 1.0
+        flag = "" if pt >= 0.05 else ("  (better)" if xt.mean() < yt.mean() else "  (WORSE)")
+        print(
+            f"    {t:<28} n={len(kt):<3} {xt.mean():7.3f} vs {yt.mean():7.3f}   p = {pt:.3g}{flag}"
+        )
+
+
+def report(paths: list[str]) -> None:
     rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
     by: dict[tuple[str, int | None], dict[tuple[str, int], dict]] = defaultdict(dict)
     for r in rows:
@@ -161,53 +204,19 @@ def report(paths: list[str]) -> None:
         print(f"\n=== {label} ===")
         median = {
             t: float(np.median([r["score"] for (tt, _), r in rs.items() if tt == t]))
-            for t in opt
-            if any(tt == t for tt, _ in rs)
+            for t in {k[0] for k in rs}
         }
-
-        def regret(r: dict) -> float:
-            best, maximize = opt[r["task"]]
-            m = median[r["task"]]
-            s = r["score"]
-            if s is None or not math.isfinite(s):
-                return 1.0 if math.isfinite(m) else math.nan
-            denom = (best - m) if maximize else (m - best)
-            num = (best - s) if maximize else (s - best)
-            return num / denom if denom > 0 else 0.0
-
-        def compare(a: str, b: str) -> None:
-            ra, rb = by.get((a, budget), {}), by.get((b, budget), {})
-            keys = sorted(set(ra) & set(rb) & set(rs))
-            if not keys:
-                return
-            x = np.array([regret(ra[k]) for k in keys])
-            y = np.array([regret(rb[k]) for k in keys])
-            tasks = sorted({k[0] for k in keys})
-            reps = len(keys) / len(tasks)
-            cx = np.mean([ra[k]["compute_per_trial_s"] for k in keys]) * 1000
-            cy = np.mean([rb[k]["compute_per_trial_s"] for k in keys]) * 1000
-            p = wilcoxon(x, y).pvalue if np.any(x != y) else 1.0
-            lx, hx = bootstrap_ci(x, rng)
-            ly, hy = bootstrap_ci(y, rng)
-            verdict = "n.s." if p >= 0.05 else (f"{a} better" if x.mean() < y.mean() else f"{b} better")
-            print(
-                f"\n{a} vs {b}: {len(tasks)} tasks x {reps:.3g} reps\n"
-                f"  mean normalized regret  {a}: {x.mean():.3f} [{lx:.3f}, {hx:.3f}]   "
-                f"{b}: {y.mean():.3f} [{ly:.3f}, {hy:.3f}]   Wilcoxon p = {p:.3g} ({verdict})\n"
-                f"  compute per trial       {a}: {cx:.1f} ms   {b}: {cy:.1f} ms   ratio {cy / cx:.2f}x"
-            )
-            for t in tasks:
-                kt = [k for k in keys if k[0] == t]
-                xt = np.array([regret(ra[k]) for k in kt])
-                yt = np.array([regret(rb[k]) for k in kt])
-                pt = wilcoxon(xt, yt).pvalue if len(kt) > 1 and np.any(xt != yt) else 1.0
-                flag = "" if pt >= 0.05 else (" <" if xt.mean() < yt.mean() else " > WORSE")
-                print(f"    {t:<28} {xt.mean():7.3f} vs {yt.mean():7.3f}   p = {pt:.3g}{flag}")
-
+        reg: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
+        for (method, b), runs in by.items():
+            if b != budget:
+                continue
+            for k, r in runs.items():
+                if k in rs:
+                    reg[k][method] = regret(r, *opt[k[0]], median[k[0]])
         for a, b in PAIRS:
-            compare(a, b)
+            compare(a, b, by.get((a, budget), {}), by.get((b, budget), {}), reg, rng)
         for m in ("tpe", "gp-ei", "rf-bo", "cqr"):
-            compare(m, "random")
+            compare(m, "random", by.get((m, budget), {}), rs, reg, rng)
 
 
 def main() -> None:
