@@ -105,7 +105,9 @@ class ParzenEstimator:
         n, p = M.shape
         if n == 0:
             return np.empty((0, p))
-        order = np.argsort(M, axis=0, kind="stable")
+        order = np.argsort(
+            M, axis=0
+        )  # numpy's default kind, as Optuna (ties matter once weights ramp)
         S = np.take_along_axis(M, order, axis=0)
         ext = np.vstack([np.zeros((1, p)), S, np.ones((1, p))])
         sig = np.maximum(ext[1:-1] - ext[:-2], ext[2:] - ext[1:-1])
