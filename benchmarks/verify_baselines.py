@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import hpobench
-from hpobench.harness import get_protocol, load_optimizer, run_study
+from hpobench.harness import get_protocol, list_protocols, load_optimizer, run_study
 
 TASKS = (
     "fcnet/naval-v1",
@@ -80,11 +80,16 @@ def factory(method: str):  # type: ignore[no-untyped-def]
 
 
 def protocol(budget: int | None):  # type: ignore[no-untyped-def]
-    p = get_protocol("sf-serial-v1")
+    """The single-fidelity protocol (its newest version), its budget capped at ``budget``."""
+    names = [n for n in list_protocols() if n.startswith("sf-serial-v")]
+    p = get_protocol(max(names, key=lambda n: int(n.rpartition("-v")[2])))
     if budget is None:
         return p
     return dataclasses.replace(
-        p, name=f"verify-sf-b{budget}-v1", budget_base=float(budget), budget_per_sqrt_dim=0.0
+        p,
+        name=f"verify-sf-b{budget}-v{p.version}",
+        budget_base=float(budget),
+        budget_per_sqrt_dim=0.0,
     )
 
 
