@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> None:
     proto = protocol(args.budget)
     factories = {m: factory(m) for m in args.methods}
     # repetition-major, so that an interrupted verification leaves complete (task, rep) pairs
-    for rep in range(args.reps):
+    for rep in range(args.start_rep, args.reps):
         for task in args.tasks:
             for method, f in factories.items():
                 key = (method, task, rep, args.budget)
@@ -230,6 +230,7 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join([*OURS, *REFERENCES]))
     ap.add_argument("--tasks", default=",".join(TASKS))
     ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--start-rep", type=int, default=0, help="first repetition (to split a run)")
     ap.add_argument("--budget", type=int, default=None, help="cap: evaluations per run")
     ap.add_argument("--report", nargs="*", help="only print the report of these result files")
     args = ap.parse_args()
