@@ -3,7 +3,7 @@
 Every baseline is a module with a factory ``make_optimizer(problem, seed, **settings)`` and is
 registered by name (``baselines/_registry.py``), so it runs as
 
-    hpobench run --optimizer hyperband --protocol mf-serial-v1 --out runs/hb
+    hpobench run --optimizer hyperband --protocol mf-serial-v2 --out runs/hb
     hpobench run --optimizer baselines.hyperband:make_optimizer ...     # the same, by module
     hpobench baselines                                                   # names, defaults, papers
 

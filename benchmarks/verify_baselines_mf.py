@@ -8,7 +8,7 @@
 
 Hyperband (Li et al. 2018), BOHB (Falkner et al. 2018), DEHB (Awad et al. 2021) and ASHA (Li et
 al. 2020) each report beating random search at the full budget on most multi-fidelity tasks.
-This runs every method and random search by name under one protocol (default ``mf-serial-v1``:
+This runs every method and random search by name under one protocol (default ``mf-serial-v2``:
 one worker, resumes allowed, simulated time budget) on every task of its suite, for repetitions
 ``0..R-1`` (repetition ``r`` gives every method the same seeds, so runs are paired), and reports
 per task:
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--methods", default=",".join(CLAIMED), help="comma-separated baseline names")
-    ap.add_argument("--protocol", default="mf-serial-v1")
+    ap.add_argument("--protocol", default="mf-serial-v2")
     ap.add_argument("--suite", default=None, help="default: the protocol's suite")
     ap.add_argument("--repetitions", type=int, default=10)
     ap.add_argument("--alpha", type=float, default=0.05)

@@ -155,10 +155,72 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument(
         "--data-root",
         metavar="D",
-        help="with --merge: data root to write into (default: $HPOBENCH_DATA or data/)",
+        help="with --merge: data root to write into (default: the user root, $HPOBENCH_USER_DATA "
+        "or ~/.local/share/hpobench; the checkout's data/ only when named here)",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --merge: replace a table of the same id in that data root",
     )
     p.add_argument("--status", metavar="DIR", help="show how many chunks of a run exist")
     p.set_defaults(func=_cmd_generate)
+
+    d = subparsers.add_parser(
+        "discrimination",
+        help="does each multi-fidelity table tell optimizers apart? numbers and suite rule",
+        description=(
+            "Per table: seed noise, spread of the final objective over configurations, the "
+            "exact median rank random search reaches at the protocol budget and its gap to the "
+            "optimum, and the Spearman correlation between low and full fidelity; then whether "
+            "the table passes the rule for the official multi-fidelity suite."
+        ),
+        epilog="Example: hpobench discrimination 'sgd-linear/*' 'forest/*' gbt/magic-v1",
+    )
+    d.add_argument(
+        "patterns",
+        nargs="*",
+        default=["*"],
+        help="benchmark ids or fnmatch patterns (default: every table with > 1 fidelity step)",
+    )
+    d.add_argument("--protocol", default="mf-serial-v2", help="whose budget rule (n_full)")
+    d.set_defaults(func=_cmd_discrimination)
+
+
+def _cmd_discrimination(args: argparse.Namespace) -> int:
+    import fnmatch
+
+    from hpobench.generate._discrimination import (
+        RULE,
+        discrimination,
+        format_rows,
+        n_hyperparameters,
+    )
+    from hpobench.harness._protocol import get_protocol
+    from hpobench.registry import list_benchmarks, spec
+    from hpobench.table import read_table
+
+    protocol = get_protocol(args.protocol)
+    ids = [
+        i
+        for i in list_benchmarks()
+        if any(fnmatch.fnmatchcase(i, p) for p in args.patterns)
+        and spec(i).path is not None
+        and spec(i).n_steps > 1
+    ]
+    if not ids:
+        raise ConfigError(f"No multi-fidelity table matches {args.patterns}; see `hpobench list`.")
+    rows = []
+    for i in ids:
+        path = spec(i).path
+        assert path is not None
+        table = read_table(path)
+        rows.append(discrimination(table, n_full=protocol.n_full(n_hyperparameters(table))))
+    print(format_rows(rows))
+    passing = [r.id for r in rows if not r.failures]
+    print(f"\nrule ({protocol.name} budget): {RULE}")
+    print(f"{len(passing)} of {len(rows)} pass: {' '.join(passing)}")
+    return 0
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -241,7 +303,7 @@ def _merge(args: argparse.Namespace) -> int:
     from hpobench.registry import data_root
 
     root = Path(args.data_root) if args.data_root else data_root()
-    meta = merge_run(Path(args.merge), data_root=root)
+    meta = merge_run(Path(args.merge), data_root=root, replace=args.replace)
     print(
         f"wrote {meta.id}: {meta.n_configs:,} configurations x {len(meta.seeds)} seeds x "
         f"{len(meta.fidelity)} steps to {root / meta.family / meta.task} "
@@ -256,8 +318,12 @@ def _status(args: argparse.Namespace) -> int:
     st = run_status(Path(args.status))
     missing = st["missing"]
     shown = ", ".join(str(k) for k in missing[:20]) + (" ..." if len(missing) > 20 else "")
+    damaged = st["damaged"]
     print(
         f"{st['benchmark_id']}: {st['present']}/{st['n_chunks']} chunk files present"
-        + (f"; missing: {shown}" if missing else "; ready to merge")
+        + (f"; missing: {shown}" if missing else "")
+        + (f"; damaged: {', '.join(str(k) for k in damaged[:20])}" if damaged else "")
+        + ("; ready to merge" if not missing and not damaged else "")
+        + ("; complete the run with --resume (damaged chunks are retrained)" if damaged else "")
     )
     return 0

@@ -33,8 +33,10 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import ConfigError, did_you_mean
+from hpobench._validate import check_int
 from hpobench.fidelity import Fidelity
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
+from hpobench.space._space import MAX_SAMPLES
 from hpobench.table import MetricSpec
 
 __all__ = [
@@ -190,10 +192,14 @@ class Family:
                     "Choose another variant to train fewer configurations."
                 )
             return [v.space.validate(c) for c in v.space.grid()]
-        n = v.n_configs if n_configs is None else n_configs
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(f"`n_configs >= 1` (an integer) must hold, but got {n!r}.")
-        return v.space.sample_many(np.random.default_rng(self.config_seed), n)
+        n = check_int(
+            "n_configs", v.n_configs if n_configs is None else n_configs, low=1,
+            high=MAX_SAMPLES, error=ConfigError,
+        )  # fmt: skip
+        # n successive sample() calls: the stream every generated table was made with (the
+        # vectorised sample_many draws another stream; changing it would change config_hash).
+        rng = np.random.default_rng(self.config_seed)
+        return [v.space.sample(rng) for _ in range(n)]
 
     def metrics(self, task_type: str) -> dict[str, MetricSpec]:
         """Metric columns written for a dataset of ``task_type`` (runtime last)."""
@@ -248,7 +254,7 @@ class Family:
 
 
 # --------------------------------------------------------------------------------------------
-# The three families
+# The families
 
 _SEEDS = (0, 1, 2, 3)
 _TUNING = (0, 1)
@@ -498,7 +504,172 @@ GBT = Family(
     neural=False,
 )
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (FCNET_GRID, GBT, LCBENCH)}
+_ALL_DATASETS = tuple(sorted((*_REGRESSION_DATASETS, *_CLASSIFICATION_DATASETS)))
+
+_SGD_SPACE = SearchSpace(
+    [
+        Categorical("loss", ("smooth", "robust", "margin")),
+        Categorical("penalty", ("l2", "l1", "elasticnet")),
+        Float("alpha", 1e-7, 1e-1, log=True),
+        Float("l1_ratio", 0.0, 1.0),
+        Categorical("learning_rate", ("constant", "optimal", "invscaling")),
+        Float("eta0", 1e-5, 1.0, log=True),
+        Float("power_t", 0.05, 1.0),
+        Categorical("average", (False, True)),
+    ]
+)
+_SGD_EPOCHS = tuple(range(1, 21))
+
+_FOREST_SPACE = SearchSpace(
+    [
+        Categorical("kind", ("random_forest", "extra_trees")),
+        Float("max_features", 0.05, 1.0),
+        Int("max_depth", 1, 32, log=True),
+        Int("min_samples_split", 2, 32, log=True),
+        Int("min_samples_leaf", 1, 32, log=True),
+        Categorical("bootstrap", (False, True)),
+        Float("max_samples", 0.1, 1.0),
+    ]
+)
+_FOREST_TREES = (1, 2, 3, 4, 6, 8, 12, 16)
+
+
+def _train_sgd(ctx: TrainContext, units: Sequence[Unit]) -> TrainOutput:
+    from hpobench.generate._sgd import train_sgd
+
+    return train_sgd(ctx, units)
+
+
+def _train_forest(ctx: TrainContext, units: Sequence[Unit]) -> TrainOutput:
+    from hpobench.generate._forest import train_forest
+
+    return train_forest(ctx, units)
+
+
+SGD_LINEAR = Family(
+    name="sgd-linear",
+    description=(
+        "Linear models trained by stochastic gradient descent: scikit-learn SGDClassifier "
+        "(one-vs-rest) or SGDRegressor, one partial_fit pass over the train split per epoch, "
+        "20 epochs, configurations sampled from an 8-dimensional space (loss kind: smooth = "
+        "log_loss / squared_error, robust = modified_huber / huber, margin = hinge / "
+        "epsilon_insensitive; penalty, alpha, l1_ratio (elasticnet only), learning-rate "
+        "schedule, eta0 (constant and invscaling), power_t (invscaling), averaging); "
+        "classification probabilities are the logistic/softmax link of the decision scores"
+    ),
+    citation=(
+        "Pedregosa F et al. Scikit-learn: Machine Learning in Python. JMLR 12, 2011; "
+        "Bottou L. Large-Scale Machine Learning with Stochastic Gradient Descent. COMPSTAT 2010."
+    ),
+    task_types=(REGRESSION, *CLASSIFICATION_TYPES),
+    datasets=_ALL_DATASETS,
+    fidelity=Fidelity("epoch", _SGD_EPOCHS),
+    fidelity_description=(
+        "training epochs (one partial_fit pass over the train split each, rows shuffled)"
+    ),
+    seeds=_SEEDS,
+    tuning_seeds=_TUNING,
+    test_seeds=_TEST,
+    variants={
+        "full": Variant(
+            name="full",
+            description="10,000 configurations sampled with config_seed 0; whole train split",
+            space=_SGD_SPACE,
+            n_configs=10_000,
+            chunk_size=400,
+            settings={"n_threads": 1},
+        ),
+        "cpu": Variant(
+            name="cpu",
+            description=(
+                "the first 1,000 of the full variant's 10,000 sampled configurations; train "
+                "split subsampled to at most 1,000 rows"
+            ),
+            space=_SGD_SPACE,
+            n_configs=1000,
+            chunk_size=200,
+            max_train_rows=1000,
+            settings={"n_threads": 1},
+        ),
+    },
+    config_seed=0,
+    train=_train_sgd,
+    runtime_description=(
+        "Cumulative CPU seconds (time.process_time, one thread) of the partial_fit calls at the "
+        "end of each epoch; evaluation excluded. One model trains at a time, so no calibration "
+        "is involved; a diverged run's remaining epochs are charged its mean epoch seconds. The "
+        "CPU is recorded in generation.devices."
+    ),
+    seed_description=(
+        "a training seed seeds the random stream that shuffles the train rows in every epoch "
+        "(one stream across epochs); weights start at zero"
+    ),
+    neural=False,
+)
+
+FOREST = Family(
+    name="forest",
+    description=(
+        "Random forests and extra trees: scikit-learn RandomForest / ExtraTrees (Classifier or "
+        "Regressor), 16 trees grown once, learning curve over the number of trees (the first k "
+        "trees of the forest are a k-tree forest), configurations sampled from a "
+        "7-dimensional space (kind, max_features, max_depth, min_samples_split, "
+        "min_samples_leaf, bootstrap, max_samples (bootstrap only))"
+    ),
+    citation=(
+        "Breiman L. Random Forests. Machine Learning 45, 2001; Geurts P, Ernst D, Wehenkel L. "
+        "Extremely randomized trees. Machine Learning 63, 2006; Pedregosa F et al. "
+        "Scikit-learn: Machine Learning in Python. JMLR 12, 2011."
+    ),
+    task_types=(REGRESSION, *CLASSIFICATION_TYPES),
+    datasets=_ALL_DATASETS,
+    fidelity=Fidelity("trees", _FOREST_TREES),
+    fidelity_description=(
+        "number of trees; the metrics at k trees are those of the mean prediction of the first "
+        "k trees of one 16-tree forest"
+    ),
+    seeds=_SEEDS,
+    tuning_seeds=_TUNING,
+    test_seeds=_TEST,
+    variants={
+        "full": Variant(
+            name="full",
+            description="5,000 configurations sampled with config_seed 0; whole train split",
+            space=_FOREST_SPACE,
+            n_configs=5000,
+            chunk_size=200,
+            settings={"n_threads": 1, "row_fraction": 0.9},
+        ),
+        "cpu": Variant(
+            name="cpu",
+            description=(
+                "the first 1,000 of the full variant's 5,000 sampled configurations; train "
+                "split subsampled to at most 1,000 rows"
+            ),
+            space=_FOREST_SPACE,
+            n_configs=1000,
+            chunk_size=100,
+            max_train_rows=1000,
+            settings={"n_threads": 1, "row_fraction": 0.9},
+        ),
+    },
+    config_seed=0,
+    train=_train_forest,
+    runtime_description=(
+        "Cumulative CPU seconds (time.process_time, one thread) of fitting the 16-tree forest, "
+        "apportioned linearly over trees: runtime at k trees = fit seconds x k / 16. Prediction "
+        "and metric computation are excluded. One model trains at a time, so no calibration is "
+        "involved; the CPU is recorded in generation.devices."
+    ),
+    seed_description=(
+        "a training seed draws the 90% of the train split the forest is fitted on (uniform "
+        "without replacement) and the forest's random_state (bootstrap draws, feature subsets, "
+        "extra-trees thresholds); train-split metrics are measured on the rows it was fitted on"
+    ),
+    neural=False,
+)
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (FCNET_GRID, FOREST, GBT, LCBENCH, SGD_LINEAR)}
 
 
 def get_family(name: str) -> Family:

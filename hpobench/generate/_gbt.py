@@ -28,6 +28,7 @@ import numpy as np
 from hpobench.generate._families import SPLITS, TrainContext, TrainOutput, Unit, UnitResult
 from hpobench.generate._metrics import classification_metrics, regression_metrics
 from hpobench.generate._provenance import cpu_description
+from hpobench.generate._rows import seed_rows as _seed_rows
 
 __all__ = ["seed_rows", "train_gbt"]
 
@@ -38,10 +39,7 @@ _STREAM_TAG = 0x68706F62_67627431
 
 def seed_rows(n_train: int, seed: int, fraction: float) -> tuple[np.ndarray, int]:
     """Sorted train rows that seed ``seed`` fits on, and its ``random_state``."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_TAG]))
-    n_keep = max(1, round(fraction * n_train))
-    rows = np.sort(rng.choice(n_train, size=n_keep, replace=False))
-    return rows, int(rng.integers(0, 2**31 - 1))
+    return _seed_rows(n_train, seed, fraction, tag=_STREAM_TAG)
 
 
 def train_gbt(ctx: TrainContext, units: Sequence[Unit]) -> TrainOutput:

@@ -94,6 +94,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpobench._errors import ConfigError, DatasetUnavailableError, FidelityError, SeedError
+from hpobench._validate import check_int
 from hpobench.generate._models import (
     ModelSpec,
     check_family,
@@ -337,9 +338,7 @@ def _resolve_device(device: str) -> torch.device:
 
 
 def _check_epochs(n_epochs: Any) -> int:
-    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 1:
-        raise FidelityError(f"`n_epochs` must be an integer >= 1, but got {n_epochs!r}.")
-    return n_epochs
+    return check_int("n_epochs", n_epochs, low=1, high=1_000_000, error=FidelityError)
 
 
 def _check_data(data: Any) -> TrainData:
@@ -1278,8 +1277,7 @@ def calibrate_runtime(
     family = check_family(family)
     n_epochs = _check_epochs(n_epochs)
     candidates = [i for i, r in enumerate(results) if r.diverged_at_epoch is None]
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ConfigError(f"`n_samples` must be an integer >= 1, but got {n_samples!r}.")
+    n_samples = check_int("n_samples", n_samples, low=1, error=ConfigError)
     if not candidates:
         raise ConfigError("calibrate_runtime needs at least one result that did not diverge.")
     rng = np.random.default_rng(check_seed(seed))

@@ -2,8 +2,9 @@
 ``"package.module:attr"`` spec.
 
 A file spec is read once by the caller and its *source text* travels with each job, so process-
-pool and Ray workers (even on other machines) build the same module; the file's directory is put
-on ``sys.path`` where it exists so that sibling imports work locally.
+pool and Ray workers (even on other machines) build the same module; the file's directory is
+appended to ``sys.path`` where it exists so that sibling imports work locally (appended, so that
+a file beside the optimizer never shadows an installed module).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def _module_from_source(path: str, source: str) -> types.ModuleType:
         return sys.modules[name]
     parent = str(Path(path).parent)
     if Path(parent).is_dir() and parent not in sys.path:
-        sys.path.insert(0, parent)
+        sys.path.append(parent)  # last: a sibling file must not shadow installed modules (tqdm.py)
     mod = types.ModuleType(name)
     mod.__file__ = path
     mod.__dict__["__hpobench_display_name__"] = stem
@@ -119,6 +120,13 @@ def resolve_optimizer(spec: str) -> OptimizerRef:
     """Parse and check a spec: a registered baseline name (``"hyperband"``), a file
     ``"path/to/file.py[:attr]"`` or a module ``"package.module[:attr]"``. Files are read now
     (their text travels with the jobs)."""
+    ref = parse_optimizer(spec)
+    ref.load()  # fail fast: missing attribute, wrong signature
+    return ref
+
+
+def parse_optimizer(spec: str) -> OptimizerRef:
+    """Parse a spec and read a file's text, without running any of the optimizer's code."""
     if not isinstance(spec, str) or not spec.strip():
         raise OptimizerError(
             "--optimizer must be a baseline name, 'file.py:factory' or 'package.module:factory', "
@@ -127,9 +135,7 @@ def resolve_optimizer(spec: str) -> OptimizerRef:
     registered = _registered_baseline(spec.strip())
     if registered is not None:
         module, attr = registered
-        ref = OptimizerRef(spec=spec.strip(), attr=attr, module=module)
-        ref.load()
-        return ref
+        return OptimizerRef(spec=spec.strip(), attr=attr, module=module)
     target, _, attr = spec.strip().rpartition(":") if ":" in spec else (spec.strip(), "", "")
     attr_given = bool(attr)
     attr = attr or DEFAULT_ATTR
@@ -158,7 +164,6 @@ def resolve_optimizer(spec: str) -> OptimizerRef:
                 + did_you_mean(target, _baseline_names())
             )
         ref = OptimizerRef(spec=spec, attr=attr, module=target)
-    ref.load()  # fail fast: missing attribute, wrong signature
     return ref
 
 

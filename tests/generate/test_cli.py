@@ -79,5 +79,8 @@ def test_generate_status_resume_merge(
     assert "wrote gbt/concrete-v1: 2 configurations x 2 seeds x 20 steps" in capsys.readouterr().out
     table = read_table(isolated_registry / "gbt" / "concrete")
     assert table.meta.generation["command"].endswith("--n-configs 2")
+    # what was trained, not what the variant would train by default (issue 13, item 5)
+    for text in (table.meta.description, table.meta.generation["variant_description"]):
+        assert "the first 2 configurations" in text and "first 128" not in text
     assert main(["info", "gbt/concrete-v1"]) == 0
     assert "boosting_rounds" in capsys.readouterr().out

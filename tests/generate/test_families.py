@@ -38,7 +38,7 @@ def test_tasks_resolve(text: str, family: str, dataset: str) -> None:
     [
         ("fcnet-gird/concrete", "Did you mean 'fcnet-grid'"),
         ("gbt/magik", "Did you mean 'magic'"),
-        ("fcnet-grid/magic", r"'magic' is a task of \['gbt', 'lcbench'\]"),
+        ("fcnet-grid/magic", r"'magic' is a task of \['forest', 'gbt', 'lcbench', 'sgd-linear'\]"),
         ("gbt", "FAMILY/TASK"),
         ("gbt/magic/extra", "FAMILY/TASK"),
     ],
@@ -196,3 +196,15 @@ def test_seed_rows_are_a_seeded_subsample() -> None:
     other, _ = seed_rows(100, 4, 0.9)
     assert len(rows) == 90 and np.all(np.diff(rows) > 0)
     assert np.array_equal(rows, again) and state == state2 and not np.array_equal(rows, other)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_labelled_split_equals_classification_metrics(seed: int) -> None:
+    from hpobench.generate._metrics import LabelledSplit
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 6))
+    y = rng.integers(0, k, size=int(rng.integers(1, 50)))
+    proba = rng.dirichlet(np.ones(k), size=len(y))
+    proba[rng.random(len(y)) < 0.2] = 1.0 / k  # ties: both must take the first class
+    assert LabelledSplit(y).metrics(proba) == classification_metrics(y, proba)

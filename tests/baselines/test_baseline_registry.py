@@ -97,7 +97,7 @@ def test_run_by_name_from_another_directory(tmp_path: Path) -> None:
     env_path = str(ROOT)
     out = subprocess.run(
         [sys.executable, "-m", "hpobench.cli", "run", "--optimizer", "asha", "--protocol",
-         "mf-serial-v1", "--suite", "gbt/phoneme-v1", "--repetitions", "1", "--out",
+         "mf-serial-v2", "--suite", "gbt/phoneme-v1", "--repetitions", "1", "--out",
          str(tmp_path / "runs"), "--no-progress"],
         cwd=tmp_path, capture_output=True, text=True,
         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
@@ -109,7 +109,7 @@ def test_run_by_name_from_another_directory(tmp_path: Path) -> None:
 def test_run_refuses_a_multi_fidelity_baseline_on_single_fidelity_tasks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["run", "--optimizer", "hyperband", "--protocol", "sf-serial-v1", "--suite",
+    argv = ["run", "--optimizer", "hyperband", "--protocol", "sf-serial-v2", "--suite",
             "fcnet/protein-v1", "--out", str(tmp_path / "runs"), "--no-progress"]  # fmt: skip
     assert main(argv) == 2
     err = capsys.readouterr().err
