@@ -19,6 +19,7 @@ from hpobench._errors import (
     OptimizerError,
     ProtocolError,
     SeedError,
+    SurrogateError,
     TableError,
     TableIntegrityError,
     TrajectoryError,
@@ -44,6 +45,7 @@ from hpobench.harness import (
 )
 from hpobench.registry import BenchmarkSpec, data_root, list_benchmarks, make, register, spec
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
+from hpobench.surrogate import SurrogateBenchmark
 from hpobench.table import MetricSpec, Table, TableMeta, read_table, write_table
 
 __all__ = [
@@ -75,6 +77,8 @@ __all__ = [
     "SearchSpace",
     "SeedError",
     "Suggestion",
+    "SurrogateBenchmark",
+    "SurrogateError",
     "Table",
     "TableError",
     "TableIntegrityError",

@@ -19,6 +19,7 @@ __all__ = [
     "OptimizerError",
     "ProtocolError",
     "SeedError",
+    "SurrogateError",
     "TableError",
     "TableIntegrityError",
     "TrajectoryError",
@@ -48,6 +49,10 @@ class TableError(HPOBenchError, ValueError):
 
 class TableIntegrityError(TableError):
     """A table file's checksum or schema does not match its metadata."""
+
+
+class SurrogateError(HPOBenchError, ValueError):
+    """A surrogate file is missing, truncated, of another format version, or for another table."""
 
 
 class BenchmarkNotFoundError(HPOBenchError, KeyError):

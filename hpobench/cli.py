@@ -33,6 +33,7 @@ _PLUGGABLE = (
     "hpobench.harness._cli",
     "hpobench.generate._cli",
     "hpobench.leaderboard._cli",
+    "hpobench.surrogate._cli",
     "baselines._cli",
 )
 

@@ -345,16 +345,30 @@ def _load_table(path: str, meta_sha256: str) -> Any:
     return read_table(p)
 
 
-def make(benchmark_id: str, **kwargs: Any) -> Benchmark:
+def make(benchmark_id: str, *, backend: str = "table", **kwargs: Any) -> Benchmark:
     """Build the benchmark registered as ``benchmark_id`` (tables are loaded once per process).
 
     Keyword arguments go to an entry point's constructor; a table benchmark takes none (an
-    unknown keyword is an ``HPOBenchError``).
+    unknown keyword is an ``HPOBenchError``). ``backend="surrogate"`` answers from the task's
+    shipped neural surrogate instead of the table (``hpobench.surrogate.load_surrogate``;
+    ``sha256=`` pins its weights file).
 
     >>> import hpobench
     >>> hpobench.make("fcnet/protein-v1").fidelity.max
     100
     """
+    if backend == "surrogate":
+        from hpobench.surrogate import load_surrogate
+
+        unknown = sorted(set(kwargs) - {"sha256"})
+        if unknown:
+            raise HPOBenchError(
+                f"make({benchmark_id!r}, backend='surrogate', ...) accepts only the keyword "
+                f"sha256, but got {unknown}."
+            )
+        return load_surrogate(benchmark_id, **kwargs)
+    if backend != "table":
+        raise HPOBenchError(f"backend must be 'table' or 'surrogate', but got {backend!r}.")
     s = spec(benchmark_id)
     if s.path is not None:
         if kwargs:

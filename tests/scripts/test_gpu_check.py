@@ -44,4 +44,8 @@ def test_cpu_rehearsal_writes_every_stage(tmp_path: Path) -> None:
     for key in ("fcnet_random", "fcnet_shard", "lcbench"):
         assert speed[key]["batched_config_epochs_per_s"] > 0
     assert speed["full_fcnet_grid_hours_extrapolated"]["from_shard"] > 0
-    assert "status" in stages["surrogate"]
+    # skipped as a whole (no `hpobench surrogate` command) or one status per device fitted
+    sur = stages["surrogate"]
+    assert "status" in sur or all("status" in v for k, v in sur.items() if k != "stage_wall_s"), sur
+    if "cpu" in sur:
+        assert sur["cpu"]["status"] in ("finished", "time box reached"), sur

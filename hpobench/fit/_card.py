@@ -1,0 +1,296 @@
+"""The fidelity card: how faithful a surrogate is to its table, measured on held-out data.
+
+Every figure is computed by the numpy inference that ships (never by the torch model), on
+configurations held out from fitting (cross-validation folds for small tables, one 20 % split
+for large ones) and, where the table has at least three seeds, on a seed held out from fitting.
+
+====================================  ===========================================================
+field                                  meaning
+====================================  ===========================================================
+``spearman``, ``kendall_tau``          rank correlation of the predicted and the table's (seed
+                                       mean) final objective over held-out configurations
+``objective_r2``, ``objective_mae``    per fidelity step: R² on the transformed scale the model
+                                       fits (logit/log), MAE in the metric's own units
+``runtime_r2``, ``runtime_mae``        the same for the cumulative runtime (R² of log seconds)
+``coverage``                           per metric: fraction of held-out (config, seed, step) seed
+                                       deviations (from the table's seed mean) inside the
+                                       predicted 95 % seed interval; nominal 0.95
+``coverage_total``                     the same around the predicted mean (mean error included)
+``coverage_heldout_seed``              the same on a seed never seen in fitting (training configs)
+``runtime_monotone``                   share of sampled curves whose runtime strictly increases
+                                       with fidelity (must be 1.0)
+``range_violations``                   sampled answers outside a metric's range (bounded scores
+                                       outside [0, 1], non-negative metrics below 0); must be 0
+``targets``                            each target and whether it is met
+====================================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from hpobench.fit._data import CurveData
+from hpobench.surrogate._benchmark import SurrogateBenchmark
+from hpobench.surrogate._network import CurveNetwork
+from hpobench.table import Table
+
+__all__ = ["heldout_figures", "render_card", "sample_checks"]
+
+Z95 = 1.959963984540054
+SPEARMAN_TARGET = 0.80
+SPEARMAN_MEDIAN_TARGET = 0.95
+RANKING_TARGET = 0.8
+
+
+def _inverse(t: str, v: np.ndarray) -> np.ndarray:
+    if t == "logit":
+        return 1.0 / (1.0 + np.exp(-v))
+    if t == "log":
+        return np.exp(v)
+    return v
+
+
+def _r2(y: np.ndarray, p: np.ndarray) -> float:
+    ss = float(np.sum((y - y.mean()) ** 2))
+    return float(1.0 - np.sum((y - p) ** 2) / ss) if ss > 0 else float("nan")
+
+
+def _round(x: Any, nd: int = 4) -> Any:
+    if isinstance(x, float):
+        return None if not math.isfinite(x) else round(x, nd)
+    if isinstance(x, (list, tuple)):
+        return [_round(v, nd) for v in x]
+    if isinstance(x, dict):
+        return {k: _round(v, nd) for k, v in x.items()}
+    return x
+
+
+def heldout_figures(
+    table: Table,
+    data: CurveData,
+    folds: Sequence[tuple[np.ndarray, np.ndarray, CurveNetwork]],
+    heldout_seed_col: int | None,
+) -> dict[str, Any]:
+    """Card figures pooled over ``folds`` of ``(held-out rows, training rows, fold network)``."""
+    T = data.y.shape[2]
+    o = data.objective_index
+    truth_t = data.y * data.scale + data.shift  # transformed units [n, S, T, M]
+    obj_raw = table.metric(table.meta.objective).astype(np.float64)  # [n, S, T]
+    rt_raw = table.metric(table.meta.runtime_metric).astype(np.float64)
+    pm, ps, plr, prs, rows_all = [], [], [], [], []
+    seed_cov: list[np.ndarray] = []
+    for held, train_rows, net in folds:
+        d = net.distribution(net.hidden(data.x[held]))
+        pm.append(d["mean"])
+        ps.append(d["sigma"])
+        plr.append(d["log_runtime"])
+        prs.append(d["runtime_sigma"])
+        rows_all.append(held)
+        if heldout_seed_col is not None and len(train_rows):
+            # the unseen seed's deviation from the mean of the S-1 seeds that were fitted:
+            # variance sigma^2 (1 + 1/(S-1)) under the predicted spread
+            dt = net.distribution(net.hidden(data.x[train_rows]))
+            y_all = truth_t[train_rows]
+            others = np.delete(y_all, heldout_seed_col, axis=1)
+            grow = math.sqrt(1.0 + 1.0 / others.shape[1])
+            dev_h = y_all[:, heldout_seed_col] - others.mean(axis=1)
+            seed_cov.append(np.abs(dev_h) <= Z95 * grow * dt["sigma"])
+    rows = np.concatenate(rows_all)
+    mean, sigma = np.concatenate(pm), np.concatenate(ps)
+    log_rt, rt_sigma = np.concatenate(plr), np.concatenate(prs)
+    truth = truth_t[rows]  # [n, S, T, M]
+    # final objective ranking
+    pred_final = mean[:, -1, o]
+    true_final = obj_raw[rows][:, :, -1].mean(axis=1)
+    sp = float(stats.spearmanr(pred_final, true_final).statistic)
+    kt = float(stats.kendalltau(pred_final, true_final).statistic)
+    tr = data.transforms[o]
+    obj_r2 = [_r2(truth[:, :, t, o].mean(axis=1), mean[:, t, o]) for t in range(T)]
+    obj_mae = [
+        float(np.mean(np.abs(obj_raw[rows][:, :, t].mean(axis=1) - _inverse(tr, mean[:, t, o]))))
+        for t in range(T)
+    ]
+    true_lrt = np.log(np.maximum(rt_raw[rows], 1e-12))  # [n, S, T]
+    rt_r2 = [_r2(true_lrt[:, :, t].mean(axis=1), log_rt[:, t]) for t in range(T)]
+    rt_mae = [
+        float(np.mean(np.abs(rt_raw[rows][:, :, t].mean(axis=1) - np.exp(log_rt[:, t]))))
+        for t in range(T)
+    ]
+    # Seed spread: each table seed's deviation from the table's own seed mean against the
+    # predicted sigma (a deviation from an S-seed mean has variance sigma^2 (1 - 1/S)), so the
+    # figure tests the spread, not the mean's error; "total" also counts the mean's error.
+    S = truth.shape[1]
+    shrink = math.sqrt(1.0 - 1.0 / S) if S > 1 else 1.0
+    dev = truth - truth.mean(axis=1, keepdims=True)
+    inside = np.abs(dev) <= Z95 * shrink * sigma[:, None]  # [n, S, T, M]
+    inside_total = np.abs(truth - mean[:, None]) <= Z95 * sigma[:, None]
+    coverage = {m: float(inside[..., k].mean()) for k, m in enumerate(data.metrics)}
+    coverage_total = {m: float(inside_total[..., k].mean()) for k, m in enumerate(data.metrics)}
+    seed_off = (true_lrt - true_lrt.mean(axis=1, keepdims=True)).mean(axis=2)  # [n, S]
+    coverage[table.meta.runtime_metric] = float(
+        (np.abs(seed_off) <= Z95 * shrink * rt_sigma[:, None]).mean()
+    )
+    out: dict[str, Any] = {
+        "n_heldout_configs": len(rows),
+        "spearman": sp,
+        "kendall_tau": kt,
+        "final_objective_r2": obj_r2[-1],
+        "objective_r2": obj_r2,
+        "objective_mae": obj_mae,
+        "runtime_r2": rt_r2,
+        "runtime_mae": rt_mae,
+        "coverage": coverage,
+        "coverage_total": coverage_total,
+        "coverage_objective": coverage[data.metrics[o]],
+        "final_r2_per_metric": {
+            m: _r2(truth[:, :, -1, k].mean(axis=1), mean[:, -1, k])
+            for k, m in enumerate(data.metrics)
+        },
+    }
+    if seed_cov:
+        sc = np.concatenate(seed_cov)
+        out["coverage_heldout_seed"] = {
+            m: float(sc[..., k].mean()) for k, m in enumerate(data.metrics)
+        }
+    return out
+
+
+def sample_checks(bench: SurrogateBenchmark, *, n: int = 512, seed: int = 0) -> dict[str, Any]:
+    """Runtime monotonicity and range checks on ``n`` configurations sampled from the space,
+    every seed and every fidelity step, through the public ``query_batch``."""
+    rng = np.random.default_rng(seed)
+    configs = bench.space.sample_many(rng, n)
+    cols = {name: [c[name] for c in configs] for name in bench.space.names}
+    net = bench.network
+    bounded = [m for m, t in zip(net.metrics, net.transforms, strict=True) if t == "logit"]
+    positive = [m for m, t in zip(net.metrics, net.transforms, strict=True) if t == "log"]
+    rt_name = bench.meta.runtime_metric
+    n_curves = n_mono = n_vals = bad = 0
+    for s in bench.seeds:
+        prev = None
+        mono = np.ones(n, dtype=bool)
+        for f in bench.fidelity.values:
+            r = bench.query_batch(cols, fidelity=f, seed=s)
+            rt = r.metrics[rt_name]
+            bad += int(np.sum(~np.isfinite(rt) | (rt <= 0)))
+            if prev is not None:
+                mono &= rt > prev
+            prev = rt
+            for m in bounded:
+                v = r.metrics[m]
+                bad += int(np.sum(~((v >= 0) & (v <= 1))))
+            for m in positive:
+                bad += int(np.sum(~(r.metrics[m] >= 0)))
+            n_vals += n * (1 + len(bounded) + len(positive))
+        n_curves += n
+        n_mono += int(mono.sum())
+    return {
+        "n_sampled_configs": n,
+        "runtime_monotone": n_mono / n_curves,
+        "range_violations": bad,
+        "n_checked_values": n_vals,
+        "bounded_metrics": bounded,
+        "positive_metrics": positive,
+    }
+
+
+def targets(card: Mapping[str, Any]) -> dict[str, Any]:
+    """Each target of the issue and whether this task meets it."""
+    t: dict[str, Any] = {
+        "spearman_ge_0.80": bool(card["spearman"] >= SPEARMAN_TARGET),
+        "runtime_monotone_100pct": bool(card["runtime_monotone"] == 1.0),
+        "range_violations_0": bool(card["range_violations"] == 0),
+    }
+    rk = card.get("ranking")
+    if rk and rk.get("kendall_tau") is not None:
+        t["ranking_tau_ge_0.8"] = bool(rk["kendall_tau"] >= RANKING_TARGET)
+    t["all_met"] = all(t.values())
+    return t
+
+
+def render_card(card: Mapping[str, Any]) -> str:
+    """The card as Markdown (what ``hpobench surrogate card`` prints)."""
+    c = card
+    T = len(c["objective_r2"])
+    picks = sorted({0, T // 4, T // 2, (3 * T) // 4, T - 1})
+    fid = c["fidelity_values"]
+    lines = [
+        f"# Fidelity card: {c['id']} (surrogate)",
+        "",
+        f"Table sha256 `{c['table_sha256'][:16]}…`, weights sha256 `{c['weights_sha256'][:16]}…`; "
+        f"{c['architecture']}; fitted on {c['device']} in {c['fit_seconds']:.1f} s.",
+        f"Held out: {c['n_heldout_configs']} configurations ({c['heldout_scheme']})"
+        + (f", seed {c['heldout_seed']}" if c.get("heldout_seed") is not None else "")
+        + ".",
+        "",
+        "| figure | value | target |",
+        "| --- | --- | --- |",
+        f"| Spearman, final {c['objective']} | {c['spearman']:.4f} | ≥ 0.80 (median over tasks ≥ 0.95) |",
+        f"| Kendall τ, final {c['objective']} | {c['kendall_tau']:.4f} | |",
+        f"| R² final {c['objective']} (transformed) | {_fmt(c['objective_r2'][-1])} | |",
+        f"| coverage of 95 % seed interval, {c['objective']} | {c['coverage_objective']:.3f} | ≈ 0.95 |",
+    ]
+    if c.get("coverage_heldout_seed"):
+        v = c["coverage_heldout_seed"].get(c["objective"])
+        lines.append(f"| same, held-out seed | {_fmt(v)} | ≈ 0.95 |")
+    lines += [
+        f"| runtime monotone | {100 * c['runtime_monotone']:.1f} % | 100 % |",
+        f"| range violations | {c['range_violations']} of {c['n_checked_values']:,} | 0 |",
+    ]
+    rk = c.get("ranking")
+    if rk:
+        lines.append(
+            f"| ranking of {len(rk['optimizers'])} optimizers, Kendall τ table vs surrogate | "
+            f"{_fmt(rk['kendall_tau'])} | ≥ 0.8 |"
+        )
+        lines.append(
+            f"| best optimizer (table / surrogate) | {rk['best_table']} / {rk['best_surrogate']} "
+            f"({'agree' if rk['best_agree'] else 'DISAGREE'}) | agree |"
+        )
+    else:
+        lines.append("| ranking preservation | not run for this task | |")
+    lines += [
+        "",
+        "Per fidelity step (objective R² on the fitted scale, MAE in its units; runtime):",
+        "",
+    ]
+    lines.append(
+        "| " + c["fidelity_name"] + " | obj R² | obj MAE | runtime R² (log) | runtime MAE (s) |"
+    )
+    lines.append("| --- | --- | --- | --- | --- |")
+    for t in picks:
+        lines.append(
+            f"| {fid[t]} | {_fmt(c['objective_r2'][t])} | {_fmt(c['objective_mae'][t])} | "
+            f"{_fmt(c['runtime_r2'][t])} | {_fmt(c['runtime_mae'][t])} |"
+        )
+    lines += [
+        "",
+        "Coverage per metric (held-out configs, all seeds): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in c["coverage"].items()),
+        "",
+    ]
+    met = c["targets"]
+    verdict = (
+        "meets every target"
+        if met["all_met"]
+        else "MISSES: " + ", ".join(k for k, v in met.items() if k != "all_met" and not v)
+    )
+    lines.append(f"Verdict: {verdict}.")
+    if rk and rk.get("note"):
+        lines += ["", rk["note"]]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def rounded(card: Mapping[str, Any]) -> dict[str, Any]:
+    return _round(dict(card))

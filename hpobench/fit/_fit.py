@@ -1,0 +1,210 @@
+"""Fit one task's surrogate, measure it on held-out data, write it with its fidelity card.
+
+Procedure (the card describes exactly this):
+
+1. Hold out configurations: 5 cross-validation folds when the table has fewer than 1,000
+   configurations (each configuration is held out once), else one random 20 % split; and, when
+   the table has at least three seeds, its last seed. Fit one network per fold on the rest and
+   compute the card's held-out figures with the numpy inference (``_card.py``).
+2. Fit the shipped network with the same settings on every configuration and seed.
+3. Write ``weights.npz`` + ``meta.json`` (``hpobench.surrogate``), load them back through the
+   public ``SurrogateBenchmark``, check runtime monotonicity and ranges on sampled
+   configurations, and write ``card.json`` + ``card.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hpobench.fit._card import heldout_figures, render_card, rounded, sample_checks, targets
+from hpobench.fit._data import CurveData, prepare, seed_basis
+from hpobench.fit._model import Arch, export_arrays
+from hpobench.fit._train import TrainConfig, resolve_device, train
+from hpobench.surrogate._benchmark import SurrogateBenchmark
+from hpobench.surrogate._format import CARD_FILE, CARD_MD_FILE, write_surrogate
+from hpobench.surrogate._network import CurveNetwork
+from hpobench.table import Table
+
+__all__ = ["DEFAULT_ARCH", "cross_validate", "fit_surrogate", "split_folds"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ARCH = Arch(kind="resnet", width=128, depth=3, rank=0)  # chosen: docs/surrogates.md
+_SMALL = 1000
+_RANK = 3
+
+
+def split_folds(n: int, seed: int) -> list[np.ndarray]:
+    """Held-out rows of each fold: 5 folds below 1,000 configurations, else one 20 % split."""
+    perm = np.random.default_rng(seed).permutation(n)
+    if n < _SMALL:
+        return [np.sort(f) for f in np.array_split(perm, 5)]
+    return [np.sort(perm[: max(1, n // 5)])]
+
+
+def _network(
+    net: Any, data: CurveData, basis: np.ndarray, table: Table
+) -> tuple[list, dict, CurveNetwork]:
+    layers, arrays = export_arrays(net, data.shift, data.scale, basis)
+    cn = CurveNetwork(
+        layers=layers,
+        arrays=arrays,
+        metrics=data.metrics,
+        transforms=data.transforms,
+        columns=list(table.meta.metrics),
+        runtime_metric=table.meta.runtime_metric,
+    )
+    return layers, arrays, cn
+
+
+def cross_validate(
+    table: Table,
+    *,
+    arch: Arch = DEFAULT_ARCH,
+    config: TrainConfig | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    data: CurveData | None = None,
+) -> dict[str, Any]:
+    """Step 1 of the module docstring: held-out figures of fitting ``arch`` to ``table``."""
+    cfg = config or TrainConfig()
+    dev = resolve_device(device)
+    data = data or prepare(table)
+    S = data.y.shape[1]
+    held_seed = S - 1 if S >= 3 else None
+    seed_cols = np.asarray([s for s in range(S) if s != held_seed])
+    folds = []
+    seconds = 0.0
+    for i, held in enumerate(split_folds(data.n_configs, cfg.seed)):
+        train_rows = np.setdiff1d(np.arange(data.n_configs), held)
+        basis = seed_basis(data.y[train_rows][:, seed_cols], _RANK)
+        net, info = train(
+            data,
+            train_rows,
+            seed_cols,
+            arch=arch,
+            config=cfg,
+            device=dev,
+            progress=progress,
+            desc=f"{table.meta.id} fold {i + 1}",
+        )
+        seconds += info["seconds"]
+        folds.append((held, train_rows, _network(net, data, basis, table)[2]))
+    fig = heldout_figures(table, data, folds, held_seed)
+    fig["heldout_scheme"] = (
+        f"{len(folds)}-fold cross-validation" if len(folds) > 1 else "one random 20 % split"
+    )
+    fig["heldout_seed"] = table.meta.seeds[held_seed] if held_seed is not None else None
+    fig["cv_fit_seconds"] = seconds
+    return fig
+
+
+def fit_surrogate(
+    table: Table,
+    out_dir: str | Path,
+    *,
+    arch: Arch = DEFAULT_ARCH,
+    config: TrainConfig | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The whole procedure of the module docstring; returns the card (also written)."""
+    cfg = config or TrainConfig()
+    dev = resolve_device(device)
+    data = prepare(table)
+    t0 = time.perf_counter()
+    fig = cross_validate(table, arch=arch, config=cfg, device=device, progress=progress, data=data)
+    all_seeds = np.arange(data.y.shape[1])
+    basis = seed_basis(data.y, _RANK)
+    net, info = train(
+        data,
+        np.arange(data.n_configs),
+        all_seeds,
+        arch=arch,
+        config=cfg,
+        device=dev,
+        progress=progress,
+        desc=f"{table.meta.id} final",
+    )
+    layers, arrays, _ = _network(net, data, basis, table)
+    meta = table.meta  # carries reference_runtime: the surrogate gets the table's budget
+    out = write_surrogate(
+        out_dir,
+        table_meta=meta,
+        layers=layers,
+        arrays=arrays,
+        metrics=list(data.metrics),
+        transforms=list(data.transforms),
+        fit={
+            "architecture": arch.to_dict(),
+            "train": cfg.to_dict(),
+            "seed_basis_rank": int(basis.shape[2]),
+            "steps": info["steps"],
+            "device": info["device"],
+            "torch": torch.__version__,
+            "fit_seconds": info["seconds"],
+        },
+    )
+    bench = SurrogateBenchmark.from_directory(out, expect_id=meta.id, table_sha256=meta.sha256)
+    checks = sample_checks(bench)
+    card: dict[str, Any] = {
+        "format": "hpobench-surrogate-card",
+        "version": 1,
+        "id": meta.id,
+        "table_sha256": meta.sha256,
+        "weights_sha256": bench.sha256,
+        "architecture": f"{arch.kind} width {arch.width} depth {arch.depth}"
+        + (f" curve rank {arch.rank}" if 0 < arch.rank < len(meta.fidelity) else ""),
+        "device": info["device"],
+        "fit_seconds": info["seconds"],
+        "total_seconds": round(time.perf_counter() - t0, 2),
+        "objective": meta.objective,
+        "direction": meta.direction,
+        "fidelity_name": meta.fidelity.name,
+        "fidelity_values": list(meta.fidelity.values),
+        **fig,
+        **checks,
+    }
+    card["targets"] = targets(card)
+    write_card(out, card)
+    return card
+
+
+def write_card(out: str | Path, card: dict[str, Any]) -> None:
+    """Write ``card.json`` (rounded, sorted) and ``card.md``."""
+    out = Path(out)
+    card = rounded(card)
+    card["targets"] = targets(card)
+    (out / CARD_FILE).write_text(json.dumps(card, indent=1, allow_nan=False) + "\n")
+    (out / CARD_MD_FILE).write_text(render_card(card))
+
+
+def refresh_table_meta(out_dir: str | Path, table: Table) -> bool:
+    """Re-embed ``table``'s current metadata in a surrogate fitted to the same parquet.
+
+    Metadata that does not change the data (a newly recorded ``reference_runtime``, a fixed
+    description) need not cost a refit; the parquet's sha256 must be the one fitted. Returns
+    whether the file changed.
+    """
+    path = Path(out_dir) / "meta.json"
+    d = json.loads(path.read_text())
+    if d["table"]["sha256"] != table.meta.sha256:
+        from hpobench._errors import SurrogateError
+
+        raise SurrogateError(
+            f"{path}: was fitted to the table with sha256 {d['table']['sha256']!r}, but "
+            f"{table.meta.id!r} now has {table.meta.sha256!r}; refit instead."
+        )
+    new = table.meta.to_dict()
+    if d["table"]["meta"] == new:
+        return False
+    d["table"]["meta"] = new
+    path.write_text(json.dumps(d, indent=1, allow_nan=False) + "\n")
+    return True

@@ -1,0 +1,132 @@
+"""The torch curve network and its export to the numpy format (``hpobench.surrogate``).
+
+Architectures (chosen by measurement, docs/surrogates.md):
+
+* ``mlp``: ``depth`` dense ReLU layers of ``width``;
+* ``resnet``: one dense layer, then ``depth - 1`` residual blocks;
+* either with a ``rank``-``R`` curve head: the network emits ``R`` coefficients per output
+  column and a learned basis ``[T, R]`` spreads them over the fidelity steps (smooth curves,
+  fewer parameters); ``rank=0`` emits every step directly.
+
+Export follows the layout of ``hpobench/surrogate/_network.py`` (coefficients, curve basis
+``phi``, step bias) and folds the standardisation into them; a direct head exports with
+``phi`` the identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from hpobench.surrogate._network import Layer
+
+__all__ = ["Arch", "CurveNet", "export_arrays"]
+
+
+@dataclass(frozen=True)
+class Arch:
+    """Network shape: ``kind`` (``mlp``/``resnet``), ``width``, ``depth``, curve ``rank``."""
+
+    kind: str = "mlp"
+    width: int = 128
+    depth: int = 2
+    rank: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class CurveNet(nn.Module):
+    def __init__(self, n_inputs: int, T: int, M: int, arch: Arch, rt_offset: float) -> None:
+        super().__init__()
+        self.arch, self.T, self.M = arch, T, M
+        self.block = 2 * M + 1
+        w = arch.width
+        self.inp = nn.Linear(n_inputs, w)
+        self.hidden = nn.ModuleList()
+        for _ in range(arch.depth - 1):
+            if arch.kind == "resnet":
+                self.hidden.append(nn.Sequential(nn.Linear(w, w), nn.ReLU(), nn.Linear(w, w)))
+            else:
+                self.hidden.append(nn.Linear(w, w))
+        rank = arch.rank if 0 < arch.rank < T else 0
+        self.rank = rank
+        if rank:
+            self.coef = nn.Linear(w, rank * self.block)
+            self.curve_basis = nn.Parameter(torch.randn(T, rank) / rank**0.5)
+            self.step_bias = nn.Parameter(torch.zeros(T, self.block))
+        else:
+            self.head = nn.Linear(w, T * self.block)
+        self.rt_sigma = nn.Linear(w, 1)
+        with torch.no_grad():  # start near the table's typical scale, small spreads
+            self._step_bias_view()[:, 2 * M] += rt_offset
+            self._step_bias_view()[:, M : 2 * M] += -1.0
+            self.rt_sigma.bias.fill_(-3.0)
+
+    def _step_bias_view(self) -> torch.Tensor:
+        return self.step_bias if self.rank else self.head.bias.view(self.T, self.block)
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.inp(x))
+        for layer in self.hidden:
+            h = torch.relu(h + layer(h)) if self.arch.kind == "resnet" else torch.relu(layer(h))
+        return h
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``steps [n, T, 2M+1]`` and the runtime log-sigma ``[n]``."""
+        h = self.trunk(x)
+        if self.rank:
+            c = self.coef(h).view(-1, self.rank, self.block)
+            steps = torch.einsum("tr,nrb->ntb", self.curve_basis, c) + self.step_bias
+        else:
+            steps = self.head(h).view(-1, self.T, self.block)
+        return steps, self.rt_sigma(h).squeeze(-1)
+
+
+def export_arrays(
+    net: CurveNet, shift: np.ndarray, scale: np.ndarray, basis: np.ndarray
+) -> tuple[list[Layer], dict[str, np.ndarray]]:
+    """Layers and float32 arrays of the numpy format, standardisation and basis folded in."""
+    sd = {k: v.detach().cpu().double().numpy() for k, v in net.state_dict().items()}
+    layers = [Layer("dense", "l0")]
+    arrays: dict[str, np.ndarray] = {"l0.W": sd["inp.weight"].T, "l0.b": sd["inp.bias"]}
+    for i in range(len(net.hidden)):
+        name = f"l{i + 1}"
+        if net.arch.kind == "resnet":
+            layers.append(Layer("residual", name))
+            arrays[f"{name}.W"] = sd[f"hidden.{i}.0.weight"].T
+            arrays[f"{name}.b"] = sd[f"hidden.{i}.0.bias"]
+            arrays[f"{name}.W2"] = sd[f"hidden.{i}.2.weight"].T
+            arrays[f"{name}.b2"] = sd[f"hidden.{i}.2.bias"]
+        else:
+            layers.append(Layer("dense", name))
+            arrays[f"{name}.W"] = sd[f"hidden.{i}.weight"].T
+            arrays[f"{name}.b"] = sd[f"hidden.{i}.bias"]
+    T, M, B = net.T, net.M, net.block
+    H = net.arch.width
+    if net.rank:
+        Wc = sd["coef.weight"].reshape(net.rank, B, H).copy()  # [R, C, H]
+        bc = sd["coef.bias"].reshape(net.rank, B).copy()
+        phi = sd["curve_basis"]  # [T, R]
+        step_bias = sd["step_bias"].copy()  # [T, C]
+    else:  # every step emitted directly: R = T, phi = identity
+        Wc = sd["head.weight"].reshape(T, B, H).copy()
+        bc = sd["head.bias"].reshape(T, B).copy()
+        phi = np.eye(T)
+        step_bias = np.zeros((T, B))
+    # standardised -> transformed units: mean * scale + shift; sigma * scale
+    Wc[:, :M, :] *= scale[None, :, None]
+    bc[:, :M] *= scale[None, :]
+    step_bias[:, :M] = step_bias[:, :M] * scale[None, :] + shift[None, :]
+    step_bias[:, M : 2 * M] += np.log(scale)[None, :]
+    R = Wc.shape[0]
+    arrays["out.WT"] = np.concatenate([sd["rt_sigma.weight"], Wc.reshape(R * B, H)], axis=0)
+    arrays["out.b"] = np.concatenate([sd["rt_sigma.bias"], bc.reshape(R * B)])
+    arrays["phi"] = phi
+    arrays["step_bias"] = step_bias
+    arrays["basis"] = basis
+    return layers, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}

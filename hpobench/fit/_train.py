@@ -1,0 +1,156 @@
+"""Training one curve network: deterministic given a seed, CUDA when present, a progress bar.
+
+Loss, on the standardised transformed scale (``_data.py``), over every training (config, seed):
+
+* squared error of the mean curve of every metric (the objective weighted ``objective_weight``);
+* squared error of the log cumulative runtime;
+* Gaussian negative log-likelihood of each seed's residual under the predicted spread, with the
+  mean detached (the spread learns the seed-to-seed scatter without pulling the mean); for the
+  runtime, the residual is the seed's mean log-runtime offset (one positive factor per curve).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from hpobench._errors import HPOBenchError
+from hpobench.fit._data import CurveData
+from hpobench.fit._model import Arch, CurveNet
+
+__all__ = ["TrainConfig", "resolve_device", "train"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; ``steps`` ``None`` picks by table size (see :func:`default_steps`)."""
+
+    steps: int | None = None
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    objective_weight: float = 3.0
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def default_steps(n_configs: int) -> int:
+    """Fewer steps for small tables (they overfit), capped so a CPU fit stays ~a minute."""
+    return int(min(2000, max(500, n_configs // 16)))
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto``: CUDA when present, else CPU; ``cpu``/``cuda``/``cuda:N`` as given."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise HPOBenchError(
+            f"device must be 'auto', 'cpu' or 'cuda[:N]', but got {device!r}."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise HPOBenchError(f"device {device!r} was asked for, but CUDA is not available here.")
+    return dev
+
+
+def train(
+    data: CurveData,
+    rows: np.ndarray,
+    seed_cols: np.ndarray,
+    *,
+    arch: Arch,
+    config: TrainConfig,
+    device: torch.device,
+    progress: bool = True,
+    desc: str = "fit",
+) -> tuple[CurveNet, dict[str, Any]]:
+    """Fit a :class:`CurveNet` to configs ``rows`` and seed columns ``seed_cols`` of ``data``."""
+    from tqdm.auto import tqdm
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    was_det = torch.are_deterministic_algorithms_enabled()
+    was_threads = torch.get_num_threads()
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)  # one thread: same bits on every machine, and the cores are shared
+    try:
+        torch.manual_seed(config.seed)
+        x = torch.as_tensor(data.x[rows], device=device)
+        y = torch.as_tensor(data.y[rows][:, seed_cols], device=device)
+        lr_t = torch.as_tensor(data.log_runtime[rows][:, seed_cols], device=device)
+        T, M = y.shape[2], y.shape[3]
+        inc0 = np.diff(np.exp(data.log_runtime[rows]), axis=-1, prepend=0.0)
+        rt_offset = float(np.log(max(float(np.median(inc0[inc0 > 0])), 1e-9)))
+        net = CurveNet(x.shape[1], T, M, arch, rt_offset).to(device)
+        weight = torch.ones(M, device=device)
+        weight[data.objective_index] = config.objective_weight
+        weight = weight / weight.mean()
+        steps = config.steps or default_steps(len(rows))
+        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+        )
+        gen = torch.Generator(device="cpu").manual_seed(config.seed)
+        n = x.shape[0]
+        bs = min(config.batch_size, n)
+        perm = torch.randperm(n, generator=gen).to(device)
+        pos = 0
+        t0 = time.perf_counter()
+        bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False, mininterval=0.5)
+        last = float("nan")
+        for step in bar:
+            if pos + bs > n:
+                perm = torch.randperm(n, generator=gen).to(device)
+                pos = 0
+            idx = perm[pos : pos + bs]
+            pos += bs
+            loss = _loss(net, x[idx], y[idx], lr_t[idx], weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if step % 100 == 0 or step == steps - 1:
+                last = float(loss.detach())
+                bar.set_postfix(loss=f"{last:.4f}")
+        net.eval()
+        info = {
+            "steps": steps,
+            "final_loss": last,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "device": str(device),
+            "n_configs": int(n),
+            "n_seeds": len(seed_cols),
+        }
+        return net.cpu(), info
+    finally:
+        torch.use_deterministic_algorithms(was_det)
+        torch.set_num_threads(was_threads)
+
+
+def _loss(
+    net: CurveNet, x: torch.Tensor, y: torch.Tensor, log_rt: torch.Tensor, weight: torch.Tensor
+) -> torch.Tensor:
+    steps, rt_ls = net(x)
+    M = net.M
+    mu, ls = steps[..., :M], steps[..., M : 2 * M]
+    err = y - mu[:, None]
+    mse = (err.square() * weight).mean()
+    inv = torch.exp(-2 * ls)[:, None]
+    nll = (ls[:, None] + 0.5 * err.detach().square() * inv).mean()
+    pred_rt = torch.logcumsumexp(steps[..., 2 * M], dim=1)  # log cumsum exp(increments)
+    rt_err = log_rt - pred_rt[:, None]
+    rt_mse = rt_err.square().mean()
+    off = rt_err.detach().mean(dim=2)  # [n, S]: each seed's runtime factor
+    rt_nll = (rt_ls[:, None] + 0.5 * off.square() * torch.exp(-2 * rt_ls)[:, None]).mean()
+    return mse + rt_mse + 0.5 * (nll + rt_nll)

@@ -1,0 +1,277 @@
+"""``hpobench surrogate fit|card|list``.
+
+    hpobench surrogate fit ID [ID ...] [--device auto] [--ray]   fit, measure, write with card
+    hpobench surrogate card ID [--json]                          print a task's fidelity card
+    hpobench surrogate rank ID [--repetitions R]                 optimizer ranking, table vs surrogate
+    hpobench surrogate list                                      shipped surrogates + headline
+
+``card`` and ``list`` need only numpy; ``fit`` needs torch (the ``train`` extra) and, with
+``--ray``, ray: the tasks are spread over Ray workers through the project's one executor
+(``hpobench._executor``), one task per job; each job returns its files and the driver writes
+them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from hpobench._errors import BenchmarkNotFoundError, HPOBenchError
+
+__all__ = ["register_cli"]
+
+
+def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
+    """One executor job: fit ``benchmark_id`` in a scratch folder and return its card and files.
+
+    Module level (picklable); the driver writes the returned files, so on a Ray cluster the
+    output folder need not be shared between nodes.
+    """
+    import tempfile
+
+    from hpobench.fit import Arch, TrainConfig, fit_surrogate
+    from hpobench.registry import make
+
+    bench = make(benchmark_id)
+    table = bench.table  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory(prefix="hpobench-fit-") as tmp:
+        card = fit_surrogate(
+            table,
+            tmp,
+            arch=Arch(**context["arch"]),
+            config=TrainConfig(steps=context["steps"], seed=context["seed"]),
+            device=context["device"],
+            progress=context["progress"],
+        )
+        files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())}
+    return {"card": card, "files": files}
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from hpobench.fit import DEFAULT_ARCH
+    from hpobench.registry import list_benchmarks
+    from hpobench.surrogate._store import surrogate_root, update_manifest
+
+    ids: list[str] = []
+    for pattern in args.ids:
+        import fnmatch
+
+        got = [i for i in list_benchmarks() if fnmatch.fnmatchcase(i, pattern)]
+        if not got:
+            raise BenchmarkNotFoundError(
+                f"{pattern!r} matches no registered table; see `hpobench list`."
+            )
+        ids += [i for i in got if i not in ids]
+    root = Path(args.out) if args.out else surrogate_root()
+    arch = DEFAULT_ARCH.to_dict()
+    for key in ("kind", "width", "depth", "rank"):
+        if getattr(args, key) is not None:
+            arch[key] = getattr(args, key)
+    context = {
+        "root": str(root),
+        "arch": arch,
+        "steps": args.steps,
+        "seed": args.seed,
+        "device": args.device,
+        "progress": not args.no_progress and not args.ray,
+    }
+    from hpobench._executor import LocalExecutor, RayExecutor
+    from hpobench.surrogate._store import surrogate_dir
+
+    executor: Any = (
+        RayExecutor(num_gpus=1.0 if args.device.startswith("cuda") else 0.0)
+        if args.ray
+        else LocalExecutor()
+    )
+    for done in executor.map(_fit_job, context, ids):
+        card = done["card"]
+        out = surrogate_dir(card["id"], root)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in done["files"].items():
+            (out / name).write_bytes(data)
+        print(
+            f"{card['id']}: Spearman {card['spearman']:.4f}, Kendall {card['kendall_tau']:.4f}, "
+            f"coverage {card['coverage_objective']:.3f}, runtime monotone "
+            f"{100 * card['runtime_monotone']:.0f} %, range violations {card['range_violations']}, "
+            f"fit {card['fit_seconds']:.1f} s on {card['device']}"
+        )
+    print(f"updated {update_manifest(root)}")
+    return 0
+
+
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from hpobench.fit._fit import write_card
+    from hpobench.fit._ranking import ranking_preservation
+    from hpobench.registry import make
+    from hpobench.surrogate._store import load_surrogate, surrogate_dir
+
+    path = _card_path(args.id, args.out)
+    card = json.loads(path.read_text())
+    table = make(args.id)
+    sur = load_surrogate(args.id, root=args.out)
+    protocol = args.protocol or ("mf-serial-v2" if len(table.fidelity) > 1 else "sf-serial-v2")
+    rk = ranking_preservation(table, sur, protocol, n_repetitions=args.repetitions)
+    card["ranking"] = rk
+    write_card(surrogate_dir(args.id, args.out), card)
+    print(
+        f"{args.id}: Kendall τ {rk['kendall_tau']:.3f} between the rankings of "
+        f"{len(rk['optimizers'])} optimizers ({protocol}, {rk['n_repetitions']} repetitions); "
+        f"best {rk['best_table']} on the table, {rk['best_surrogate']} on the surrogate"
+    )
+    return 0
+
+
+def _card_path(benchmark_id: str, out: str | None) -> Path:
+    from hpobench.surrogate._format import CARD_FILE
+    from hpobench.surrogate._store import list_surrogates, surrogate_dir
+
+    path = surrogate_dir(benchmark_id, out) / CARD_FILE
+    if not path.is_file():
+        raise BenchmarkNotFoundError(
+            f"No fidelity card {str(path)!r}; surrogates exist for {list_surrogates(out)}. "
+            f"Fit one with `hpobench surrogate fit {benchmark_id}`."
+        )
+    return path
+
+
+def _cmd_card(args: argparse.Namespace) -> int:
+    from hpobench.surrogate._format import CARD_MD_FILE
+
+    path = _card_path(args.id, args.out)
+    if args.json:
+        print(path.read_text(), end="")
+    else:
+        print((path.parent / CARD_MD_FILE).read_text(), end="")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from hpobench.surrogate._store import list_surrogates, surrogate_root
+
+    ids = list_surrogates(args.out)
+    if not ids:
+        print(f"No surrogates under {args.out or surrogate_root()}.")
+        return 0
+    cards = {}
+    for i in ids:
+        try:
+            cards[i] = json.loads(_card_path(i, args.out).read_text())
+        except (HPOBenchError, ValueError):
+            cards[i] = None
+    if args.markdown:
+        print(_markdown(cards))
+        return 0
+    w = max(len(i) for i in ids)
+    print(
+        f"{'id':<{w}}  {'spearman':>8}  {'kendall':>7}  {'coverage':>8}  {'ranking τ':>9}  targets"
+    )
+    for i, c in cards.items():
+        if c is None:
+            print(f"{i:<{w}}  (no card)")
+            continue
+        rk = (c.get("ranking") or {}).get("kendall_tau")
+        print(
+            f"{i:<{w}}  {c['spearman']:>8.4f}  {c['kendall_tau']:>7.4f}  "
+            f"{c['coverage_objective']:>8.3f}  {'-' if rk is None else f'{rk:.2f}':>9}  "
+            f"{'met' if c['targets']['all_met'] else 'MISSED'}"
+        )
+    print(f"\n{len(ids)} surrogates under {args.out or surrogate_root()}")
+    return 0
+
+
+def _markdown(cards: dict[str, Any]) -> str:
+    """The shipped surrogates' headline figures as a Markdown table (docs/surrogates.md)."""
+    import statistics
+
+    rows = [
+        "| task | configs held out | Spearman | Kendall τ | R² final (fitted scale) | "
+        "seed coverage (objective) | held-out seed coverage | runtime monotone | range "
+        "violations | ranking τ (best agree) | fit s (CPU) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    sp = []
+    for i, c in cards.items():
+        if c is None:
+            rows.append(f"| {i} | no card | | | | | | | | | |")
+            continue
+        sp.append(c["spearman"])
+        rk = c.get("ranking")
+        rank = (
+            "not run"
+            if not rk
+            else f"{rk['kendall_tau']:.2f} ({'yes' if rk['best_agree'] else 'no'})"
+        )
+        hs = (c.get("coverage_heldout_seed") or {}).get(c["objective"])
+        r2 = c["objective_r2"][-1]
+        rows.append(
+            f"| {i} | {c['n_heldout_configs']} | {c['spearman']:.3f}"
+            f"{'' if c['spearman'] >= 0.8 else ' (miss)'} | {c['kendall_tau']:.3f} | "
+            f"{'n/a' if r2 is None else f'{r2:.3f}'} | {c['coverage_objective']:.3f} | "
+            f"{'n/a' if hs is None else f'{hs:.3f}'} | {100 * c['runtime_monotone']:.0f} % | "
+            f"{c['range_violations']} | {rank} | {c['fit_seconds']:.0f} |"
+        )
+    if sp:
+        rows.append("")
+        rows.append(
+            f"Median held-out Spearman over {len(sp)} tasks: {statistics.median(sp):.3f} "
+            f"(target ≥ 0.95); worst {min(sp):.3f} (target ≥ 0.80); "
+            f"{sum(v >= 0.8 for v in sp)} of {len(sp)} tasks ≥ 0.80."
+        )
+    return "\n".join(rows)
+
+
+def register_cli(sub: Any) -> None:
+    p = sub.add_parser(
+        "surrogate",
+        help="fit, inspect and list neural surrogates of the tables",
+        description="Neural surrogates of whole learning curves, answered without torch. "
+        "See docs/surrogates.md.",
+    )
+    ss = p.add_subparsers(dest="surrogate_command", metavar="SUBCOMMAND")
+    ss.required = True
+    f = ss.add_parser(
+        "fit",
+        help="fit surrogates (torch), measure them, write them with fidelity cards",
+        description="Fit each task's surrogate: cross-validated fidelity card, then the shipped "
+        "fit on all data; writes <root>/<family>/<task>/{weights.npz, meta.json, card.json, "
+        "card.md} and the manifest.",
+        epilog="Example: hpobench surrogate fit lcbench/phoneme-v1 --device auto; "
+        "hpobench surrogate fit 'gbt/*' --ray",
+    )
+    f.add_argument("ids", nargs="+", help="benchmark ids or patterns like 'gbt/*'")
+    f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda[:N]")
+    f.add_argument("--ray", action="store_true", help="one Ray task per id (pip install ray)")
+    f.add_argument("--out", help="surrogate root (default: $HPOBENCH_SURROGATES or surrogates/)")
+    f.add_argument("--steps", type=int, default=None, help="optimizer steps (default by size)")
+    f.add_argument("--seed", type=int, default=0, help="fitting seed (default 0)")
+    f.add_argument("--kind", choices=["mlp", "resnet"], default=None)
+    f.add_argument("--width", type=int, default=None)
+    f.add_argument("--depth", type=int, default=None)
+    f.add_argument("--rank", type=int, default=None, help="curve-basis rank (0: every step)")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    f.set_defaults(func=_cmd_fit)
+    c = ss.add_parser(
+        "card",
+        help="print a task's fidelity card",
+        epilog="Example: hpobench surrogate card lcbench/phoneme-v1",
+    )
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true", help="print card.json")
+    c.add_argument("--out", help="surrogate root")
+    c.set_defaults(func=_cmd_card)
+    r = ss.add_parser(
+        "rank",
+        help="ranking preservation: optimizers on the table vs on the surrogate (adds to the card)",
+        epilog="Example: hpobench surrogate rank gbt/phoneme-v1 --repetitions 5",
+    )
+    r.add_argument("id")
+    r.add_argument("--protocol", help="default: mf-serial-v2 (multi-fidelity) or sf-serial-v2")
+    r.add_argument("--repetitions", type=int, default=5)
+    r.add_argument("--out", help="surrogate root")
+    r.set_defaults(func=_cmd_rank)
+    ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
+    ls.add_argument("--out", help="surrogate root")
+    ls.add_argument("--markdown", action="store_true", help="a Markdown table of the cards")
+    ls.set_defaults(func=_cmd_list)

@@ -1,0 +1,282 @@
+"""The numpy forward pass of a fitted curve surrogate (no torch at inference).
+
+The network maps a configuration's encoding to the whole learning curve of every metric of its
+table plus the runtime, and a seed spread. Its last layer emits ``R`` *curve coefficients* per
+output channel; a curve basis ``phi [T, R]`` spreads them over the ``T`` fidelity steps::
+
+    out = h @ WT.T + b                    [1 + R*C]   (C = 2M + 1 channels)
+    out[0]                                log sigma of the runtime (one per configuration)
+    coef = out[1:].reshape(R, C)
+    steps = phi @ coef + step_bias        [T, C]: for each step t,
+    steps[t, 0:M]                         mean of each modelled metric (transformed units)
+    steps[t, M:2M]                        log sigma of each modelled metric
+    steps[t, 2M]                          log runtime increment of step t
+
+A network fitted without a low-rank basis has ``R = T`` and ``phi`` the identity. A query at
+step ``f`` needs only ``phi[: f + 1]`` (a single query) or ``phi[f]`` (a batch): a few hundred
+multiply-adds past the hidden layers, which is why a single query is cheap.
+
+Decoding, the guarantees by construction:
+
+* runtime at step t = ``cumsum(exp(increment))[t] * exp(sigma_rt * z_rt)``: strictly positive,
+  strictly increasing in fidelity (the seed factor is one positive scalar per curve);
+* a metric with transform ``logit`` is ``sigmoid(.)``: inside (0, 1);
+  ``log`` is ``exp(.)``: positive; ``identity`` is unbounded;
+* a seed's deviation is ``sigma[t, m] * (basis[t, m] @ z)``, with ``z`` from the hash of
+  (configuration, seed): one consistent curve per seed, correlated over steps and metrics the
+  way the table's seeds are (the basis is the leading principal directions of the table's
+  standardised seed residuals, rows scaled to unit norm so ``sigma`` is the marginal spread).
+
+Modelled metrics are ordered by transform (all ``logit``, then ``log``, then ``identity``) so
+that each inverse transform is one slice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TRANSFORMS", "CurveNetwork", "Layer"]
+
+TRANSFORMS = ("logit", "log", "identity")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One hidden operation: ``dense`` (``h = relu(h W + b)``) or ``residual``
+    (``h = relu(h + relu(h W + b) W2 + b2)``)."""
+
+    kind: str
+    name: str
+
+
+class CurveNetwork:
+    """Weights plus the decoding of their outputs into curves.
+
+    Args:
+        layers: the hidden operations in order.
+        arrays: ``"<name>.W"``/``"<name>.b"`` (and ``"<name>.W2"``/``"<name>.b2"`` for residual
+            layers) float32; ``"out.WT"`` ``[P, hidden]``; ``"out.b"`` ``[P]``; ``"basis"``
+            ``[T, M, K]``.
+        metrics: the modelled metrics, in model order (grouped by transform).
+        transforms: one of :data:`TRANSFORMS` per modelled metric.
+        columns: the table's metric order (the modelled metrics plus ``runtime_metric``).
+        runtime_metric: the cumulative-runtime metric.
+    """
+
+    def __init__(
+        self,
+        *,
+        layers: Sequence[Layer],
+        arrays: Mapping[str, np.ndarray],
+        metrics: Sequence[str],
+        transforms: Sequence[str],
+        columns: Sequence[str],
+        runtime_metric: str,
+    ) -> None:
+        self.layers = tuple(layers)
+        # Biases are folded into the matrices: every activation carries a trailing constant 1
+        # (inputs get one appended; each layer maps it to itself), so a dense layer is one
+        # product and one ReLU - fewer numpy calls on the single-query path.
+        self.arrays = {k: np.asarray(v) for k, v in arrays.items()}  # as stored (export, ONNX)
+        self._layers: list[tuple[str, np.ndarray, np.ndarray | None]] = []
+        for layer in self.layers:
+            W = np.asarray(arrays[f"{layer.name}.W"], np.float64)
+            b = np.asarray(arrays[f"{layer.name}.b"], np.float64)
+            A = _augment(W, b, keep_one=True)
+            A2 = None
+            if layer.kind == "residual":
+                W2 = np.asarray(arrays[f"{layer.name}.W2"], np.float64)
+                b2 = np.asarray(arrays[f"{layer.name}.b2"], np.float64)
+                A2 = _augment(W2, b2, keep_one=False)
+            self._layers.append((layer.kind, A, A2))
+        self.WT = np.ascontiguousarray(arrays["out.WT"], np.float32)
+        self.b = np.ascontiguousarray(arrays["out.b"], np.float32)
+        self._O = _augment(self.WT.T.astype(np.float64), self.b.astype(np.float64), keep_one=False)[
+            :, :-1
+        ].copy()
+        self.basis = np.ascontiguousarray(arrays["basis"], np.float32)
+        self.phi = np.ascontiguousarray(arrays["phi"], np.float32)
+        self.step_bias = np.ascontiguousarray(arrays["step_bias"], np.float32)
+        self.metrics = tuple(metrics)
+        self.transforms = tuple(transforms)
+        self.columns = tuple(columns)
+        self.runtime_metric = runtime_metric
+        M = len(self.metrics)
+        T, _, K = self.basis.shape
+        self.M, self.T, self.K = M, T, K
+        self.block = 2 * M + 1
+        self.n_inputs = (
+            int(self._layers[0][1].shape[0] - 1) if self._layers else int(self.WT.shape[1])
+        )
+        self.width = int(self.WT.shape[1])
+        self._n_logit = sum(t == "logit" for t in self.transforms)
+        self._n_log = sum(t == "log" for t in self.transforms)
+        # model order + runtime -> table column order
+        model_cols = [*self.metrics, runtime_metric]
+        self._perm = np.asarray([model_cols.index(c) for c in self.columns], dtype=np.int64)
+        self.R = int(self.phi.shape[1])
+        self._basis2 = self.basis.reshape(T * M, K)  # 2-d: one product, not T of them
+        self._identity = self.R == T and bool(np.array_equal(self.phi, np.eye(T)))
+        self._rt_phi = [np.ascontiguousarray(self.phi[: f + 1].T) for f in range(T)]
+        self._perm2 = self._perm + M  # the same columns inside a ``steps`` block
+        self._step_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    @property
+    def n_outputs(self) -> int:
+        return 1 + self.R * self.block
+
+    # -- forward ------------------------------------------------------------------------
+    def hidden(self, x: np.ndarray) -> np.ndarray:
+        """Last hidden activations ``[n, hidden + 1]`` (trailing constant 1) of inputs ``[n, d]``."""
+        n, d = x.shape
+        h = np.empty((n, d + 1), dtype=np.float32)
+        h[:, :d] = x
+        h[:, d] = 1.0
+        return self._hidden_aug(h)
+
+    def _hidden_aug(self, h: np.ndarray) -> np.ndarray:
+        for _kind, A, A2 in self._layers:
+            r = h @ A
+            np.maximum(r, 0.0, out=r)
+            if A2 is not None:
+                r = r @ A2
+                r += h
+                np.maximum(r, 0.0, out=r)
+            h = r
+        return h
+
+    def outputs(self, h: np.ndarray) -> np.ndarray:
+        """Last-layer outputs ``[n, 1 + R*C]`` of :meth:`hidden`'s activations."""
+        return h @ self._O
+
+    # -- one configuration, the curve up to step f --------------------------------------
+    def curve(self, x1: np.ndarray, z: Sequence[float], f: int) -> np.ndarray:
+        """float32 ``[f + 1, n_columns]`` in table column order for one configuration.
+
+        ``x1`` is its input row with a trailing 1 (``[1, d + 1]``, float32). Written for the
+        fewest numpy calls: every step below works in place on one ``[f + 1, C]`` block.
+        """
+        M = self.M
+        o = self._hidden_aug(x1) @ self._O
+        if self._identity:
+            st = o[0, 1 : 1 + (f + 1) * self.block].reshape(f + 1, self.block)
+        else:
+            st = self.phi[: f + 1] @ o[0, 1:].reshape(self.R, self.block)
+        st += self.step_bias[: f + 1]
+        y = st[:, M : 2 * M]
+        np.exp(y, out=y)
+        y *= (self._basis2[: (f + 1) * M] @ np.array(z[: self.K], dtype=np.float32)).reshape(
+            f + 1, M
+        )
+        y += st[:, :M]
+        a, c = self._n_logit, self._n_logit + self._n_log
+        if a:
+            v = st[:, M : M + a]
+            np.negative(v, out=v)
+            np.exp(v, out=v)
+            v += 1.0
+            np.reciprocal(v, out=v)
+        if c > a:
+            v = st[:, M + a : M + c]
+            np.exp(v, out=v)
+        rt = st[:, 2 * M]
+        np.exp(rt, out=rt)
+        np.cumsum(rt, out=rt)
+        rt *= math.exp(math.exp(float(o[0, 0])) * z[self.K])
+        return st[:, self._perm2]
+
+    # -- many configurations at one step each -------------------------------------------
+    def at_steps(self, h: np.ndarray, z: np.ndarray, fidx: np.ndarray | int) -> np.ndarray:
+        """float32 ``[n, n_columns]``: each row's metrics at its step (table column order)."""
+        n = h.shape[0]
+        full = np.empty((n, self.M + 1), dtype=np.float32)
+        if np.ndim(fidx) == 0:
+            self._at_step(h, z, int(fidx), full)
+            return full[:, self._perm]
+        fidx = np.asarray(fidx)
+        for f in np.unique(fidx).tolist():
+            rows = np.flatnonzero(fidx == f)
+            part = np.empty((len(rows), self.M + 1), dtype=np.float32)
+            self._at_step(h[rows], z[rows], f, part)
+            full[rows] = part
+        return full[:, self._perm]
+
+    def _step_columns(self, f: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Last-layer columns a batch at step ``f`` needs (cached per step).
+
+        Returns ``(O_f, phi_f, phi_rt)``: for a direct head only step ``f``'s means and log
+        sigmas, the runtime increments of steps ``0..f`` and the runtime sigma are computed;
+        ``phi_f`` ``[R', 2M]`` and ``phi_rt`` ``[R', f + 1]`` map those outputs to the step.
+        """
+        got = self._step_cache.get(f)
+        if got is None:
+            M, C = self.M, self.block
+            if self._identity:
+                cols = np.concatenate(
+                    [[0], 1 + f * C + np.arange(2 * M), 1 + np.arange(f + 1) * C + 2 * M]
+                )
+                O_f = np.ascontiguousarray(self._O[:, cols])
+                phi_f = np.eye(2 * M, dtype=np.float32)
+                phi_rt = np.eye(f + 1, dtype=np.float32)
+                got = (O_f, phi_f, phi_rt)
+            else:
+                got = (self._O, self.phi[f], self._rt_phi[f])
+            self._step_cache[f] = got
+        return got
+
+    def _at_step(self, h: np.ndarray, z: np.ndarray, f: int, full: np.ndarray) -> None:
+        M, K, C, R = self.M, self.K, self.block, self.R
+        n = h.shape[0]
+        O_f, phi_f, phi_rt = self._step_columns(f)
+        out = h @ O_f
+        if self._identity:
+            st = out[:, 1 : 1 + 2 * M]
+            inc = out[:, 1 + 2 * M :]
+        else:
+            coef = out[:, 1:].reshape(n, R, C)
+            st = np.einsum("nrc,r->nc", coef[:, :, : 2 * M], phi_f)
+            inc = coef[:, :, 2 * M] @ phi_rt  # [n, f + 1]
+        st = st + self.step_bias[f, : 2 * M]
+        dev = z[:, :K].astype(np.float32) @ self.basis[f].T  # [n, M]
+        y = np.exp(st[:, M : 2 * M])
+        y *= dev
+        y += st[:, :M]
+        a, c = self._n_logit, self._n_logit + self._n_log
+        if a:
+            full[:, :a] = 1.0 / (1.0 + np.exp(-y[:, :a]))
+        if c > a:
+            full[:, a:c] = np.exp(y[:, a:c])
+        if c < M:
+            full[:, c:M] = y[:, c:]
+        inc = inc + self.step_bias[: f + 1, 2 * M]
+        rt = np.exp(inc).sum(axis=1)
+        rt *= np.exp(np.exp(out[:, 0]) * z[:, K].astype(np.float32))
+        full[:, M] = rt
+
+    # -- the predictive distribution (for fidelity cards) -------------------------------
+    def distribution(self, h: np.ndarray) -> dict[str, np.ndarray]:
+        """Mean and sigma in transformed units ``[n, T, M]``, log mean runtime ``[n, T]``,
+        runtime log-sigma ``[n]``, for every step at once."""
+        out = h @ self._O
+        n, M = h.shape[0], self.M
+        coef = out[:, 1:].reshape(n, self.R, self.block)
+        steps = np.einsum("tr,nrc->ntc", self.phi, coef) + self.step_bias
+        return {
+            "mean": steps[:, :, :M],
+            "sigma": np.exp(steps[:, :, M : 2 * M]),
+            "log_runtime": np.log(np.cumsum(np.exp(steps[:, :, 2 * M].astype(np.float64)), axis=1)),
+            "runtime_sigma": np.exp(out[:, 0]),
+        }
+
+
+def _augment(W: np.ndarray, b: np.ndarray, *, keep_one: bool) -> np.ndarray:
+    """``[[W, 0], [b, keep_one]]`` float32: ``[x, 1] @ A == [x @ W + b, keep_one]``."""
+    A = np.zeros((W.shape[0] + 1, W.shape[1] + 1), dtype=np.float32)
+    A[:-1, :-1] = W
+    A[-1, :-1] = b
+    A[-1, -1] = 1.0 if keep_one else 0.0
+    return A

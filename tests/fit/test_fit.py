@@ -1,0 +1,177 @@
+"""Fitting CI-sized surrogates on CPU: the card, determinism, the guarantees by construction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="fitting needs torch (pip install 'hpobench[train]')")
+
+from hpobench.cli import main
+from hpobench.fit import Arch, TrainConfig, fit_surrogate, prepare, seed_basis, split_folds
+from hpobench.fit._data import choose_transform
+from hpobench.surrogate import SurrogateBenchmark
+from hpobench.table import TableMeta, read_table
+
+pytestmark = pytest.mark.torch
+
+TINY = Arch(kind="resnet", width=16, depth=2, rank=0)
+
+
+@pytest.fixture
+def tiny_fit(
+    make_table: Callable[..., tuple[Path, TableMeta]], tmp_path: Path
+) -> Callable[..., tuple[Any, dict[str, Any], Path]]:
+    def fit(
+        name: str = "s", *, arch: Arch = TINY, seed: int = 0
+    ) -> tuple[Any, dict[str, Any], Path]:
+        table_dir, _ = make_table(name=f"table-{name}")
+        table = read_table(table_dir)
+        out = tmp_path / f"sur-{name}"
+        card = fit_surrogate(
+            table,
+            out,
+            arch=arch,
+            config=TrainConfig(steps=40, seed=seed),
+            device="cpu",
+            progress=False,
+        )
+        return table, card, out
+
+    return fit
+
+
+@pytest.mark.slow
+def test_fit_writes_a_surrogate_and_its_card(tiny_fit: Callable[..., Any]) -> None:
+    table, _card, out = tiny_fit()
+    assert {p.name for p in out.iterdir()} == {"weights.npz", "meta.json", "card.json", "card.md"}
+    on_disk = json.loads((out / "card.json").read_text())
+    assert on_disk["id"] == table.meta.id and on_disk["table_sha256"] == table.meta.sha256
+    assert on_disk["runtime_monotone"] == 1.0 and on_disk["range_violations"] == 0
+    assert on_disk["n_heldout_configs"] == table.n_configs  # 5 folds: each config held out once
+    assert on_disk["heldout_seed"] == 7 and "coverage_heldout_seed" in on_disk
+    assert len(on_disk["objective_r2"]) == len(table.meta.fidelity)
+    assert -1.0 <= on_disk["spearman"] <= 1.0
+    bench = SurrogateBenchmark.from_directory(
+        out, expect_id=table.meta.id, table_sha256=table.meta.sha256
+    )
+    r = bench.query(table.config(0), fidelity=4, seed=0)
+    assert np.all(np.diff(r.curve["runtime"]) > 0)
+    assert "Fidelity card: synth/grid-v1" in (out / "card.md").read_text()
+
+
+def test_training_is_deterministic_given_a_seed(
+    make_table: Callable[..., tuple[Path, TableMeta]],
+) -> None:
+    import torch
+
+    from hpobench.fit import export_arrays, train
+
+    data = prepare(read_table(make_table()[0]))
+    basis = seed_basis(data.y, 2)
+
+    def weights(seed: int) -> bytes:
+        net, _ = train(
+            data,
+            np.arange(data.n_configs),
+            np.arange(3),
+            arch=TINY,
+            config=TrainConfig(steps=15, seed=seed),
+            device=torch.device("cpu"),
+            progress=False,
+        )
+        _, arrays = export_arrays(net, data.shift, data.scale, basis)
+        return b"".join(arrays[k].tobytes() for k in sorted(arrays))
+
+    assert weights(0) == weights(0)
+    assert weights(0) != weights(1)
+
+
+def test_resnet_and_low_rank_heads_export_exactly(
+    make_table: Callable[..., tuple[Path, TableMeta]], tmp_path: Path
+) -> None:
+    import torch
+
+    from hpobench.fit import train
+    from hpobench.fit._fit import _network
+
+    table = read_table(make_table()[0])
+    data = prepare(table)
+    for arch in (Arch(kind="mlp", width=8, depth=2, rank=2), Arch(kind="resnet", width=8, depth=3)):
+        net, _ = train(
+            data,
+            np.arange(data.n_configs),
+            np.arange(3),
+            arch=arch,
+            config=TrainConfig(steps=5),
+            device=torch.device("cpu"),
+            progress=False,
+        )
+        _, _, cn = _network(net, data, seed_basis(data.y, 2), table)
+        with torch.no_grad():
+            steps, rt_ls = net(torch.as_tensor(data.x))
+        d = cn.distribution(cn.hidden(data.x))
+        std_mean = steps[..., : data.y.shape[3]].numpy() * data.scale + data.shift
+        np.testing.assert_allclose(d["mean"], std_mean, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(d["runtime_sigma"], np.exp(rt_ls.numpy()), rtol=1e-4)
+
+
+def test_transforms_and_folds() -> None:
+    assert choose_transform("valid_accuracy", np.array([0.0, 0.5, 1.0])) == "logit"
+    assert choose_transform("valid_accuracy", np.array([0.5, 1.2])) == "log"
+    assert choose_transform("valid_loss", np.array([0.0, 3.0])) == "log"
+    assert choose_transform("gain", np.array([-1.0, 3.0])) == "identity"
+    folds = split_folds(32, 0)
+    assert len(folds) == 5 and sorted(np.concatenate(folds).tolist()) == list(range(32))
+    assert len(split_folds(5000, 0)) == 1 and len(split_folds(5000, 0)[0]) == 1000
+
+
+def test_cli_fit_card_list(
+    make_table: Callable[..., tuple[Path, TableMeta]],
+    isolated_registry: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hpobench.registry import update_manifest
+
+    make_table(name="synth/grid")  # under tmp_path; copy into the isolated data root
+    import shutil
+
+    shutil.copytree(tmp_path / "synth" / "grid", isolated_registry / "synth" / "grid")
+    update_manifest(isolated_registry)
+    root = tmp_path / "surrogates"
+    assert (
+        main(
+            [
+                "surrogate",
+                "fit",
+                "synth/*",
+                "--out",
+                str(root),
+                "--steps",
+                "5",
+                "--width",
+                "8",
+                "--depth",
+                "2",
+                "--no-progress",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    assert "synth/grid-v1: Spearman" in capsys.readouterr().out
+    assert main(["surrogate", "card", "synth/grid-v1", "--out", str(root)]) == 0
+    assert "Fidelity card: synth/grid-v1" in capsys.readouterr().out
+    assert main(["surrogate", "list", "--out", str(root)]) == 0
+    assert "synth/grid-v1" in capsys.readouterr().out
+    assert main(["surrogate", "card", "synth/other-v1", "--out", str(root)]) == 2
+    assert "No fidelity card" in capsys.readouterr().err
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert [e["id"] for e in manifest["surrogates"]] == ["synth/grid-v1"]

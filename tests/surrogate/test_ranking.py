@@ -1,0 +1,27 @@
+"""Ranking preservation runs each optimizer under the same protocol pinned to each backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("scipy")
+
+from hpobench import TabularBenchmark
+from hpobench.fit._ranking import OPTIMIZERS, ranking_preservation
+from hpobench.surrogate import SurrogateBenchmark
+
+
+@pytest.mark.slow
+def test_ranking_on_table_and_surrogate(make_surrogate: Callable[..., tuple[Path, Path]]) -> None:
+    table_dir, sdir = make_surrogate()
+    table = TabularBenchmark.from_directory(table_dir)
+    sur = SurrogateBenchmark.from_directory(sdir)
+    chosen = {k: OPTIMIZERS[k] for k in ("random_search", "re_pop10")}
+    rk = ranking_preservation(table, sur, "sf-serial-v2", n_repetitions=1, optimizers=chosen)
+    assert rk["optimizers"] == list(chosen)
+    assert set(rk["scores_table"]) == set(chosen) == set(rk["scores_surrogate"])
+    assert -1.0 <= rk["kendall_tau"] <= 1.0 or rk["kendall_tau"] != rk["kendall_tau"]
+    assert rk["best_table"] in chosen and rk["best_surrogate"] in chosen

@@ -1,0 +1,165 @@
+"""SurrogateBenchmark: the Benchmark interface, consistency of curves, and the table's refusals."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hpobench import ConfigError, FidelityError, SeedError, TabularBenchmark
+from hpobench.surrogate import SurrogateBenchmark
+
+GOOD = {"lr": 0.01, "depth": 2, "act": "relu", "flag": True}
+
+
+@pytest.fixture(params=[False, True], ids=["low-rank", "identity-basis"])
+def pair(
+    make_surrogate: Callable[..., tuple[Path, Path]], request: pytest.FixtureRequest
+) -> tuple[TabularBenchmark, SurrogateBenchmark]:
+    table_dir, sdir = make_surrogate(identity=request.param)
+    return TabularBenchmark.from_directory(table_dir), SurrogateBenchmark.from_directory(sdir)
+
+
+def test_answers_like_a_table(pair: tuple[TabularBenchmark, SurrogateBenchmark]) -> None:
+    table, sur = pair
+    r = sur.query(GOOD, fidelity=3, seed=1)
+    t = table.query(GOOD, fidelity=3, seed=1)
+    assert set(r.metrics) == set(t.metrics) and r.metric_names == t.metric_names
+    assert r.fidelity == 3 and r.seed == 1 and r.config_id == -1
+    assert r.fidelities == (1, 2, 3) and r.curve_block.shape == (3, len(r.metric_names))
+    assert r.curve_block.dtype == np.float32
+    assert r.cost == r.metrics["runtime"] > 0
+    assert (sur.seeds, sur.tuning_seeds, sur.test_seeds) == (
+        table.seeds,
+        table.tuning_seeds,
+        table.test_seeds,
+    )
+    assert sur.fidelity == table.fidelity and sur.space == table.space
+    assert sur.backend.kind == "surrogate" and sur.backend.sha256 == sur.sha256
+
+
+def test_one_consistent_curve_per_config_and_seed(
+    pair: tuple[TabularBenchmark, SurrogateBenchmark],
+) -> None:
+    _, sur = pair
+    full = sur.query(GOOD, fidelity=4, seed=0)
+    for f in (1, 2, 3):
+        part = sur.query(GOOD, fidelity=f, seed=0)
+        np.testing.assert_allclose(part.curve_block, full.curve_block[:f], rtol=1e-6)
+    again = sur.query(dict(GOOD), fidelity=4, seed=0)
+    assert again.curve_block.tobytes() == full.curve_block.tobytes()  # deterministic, bit for bit
+    other = sur.query(GOOD, fidelity=4, seed=1)
+    assert not np.allclose(other.curve_block, full.curve_block)  # seeds differ
+    rt = full.curve["runtime"]
+    assert np.all(np.diff(rt) > 0)
+
+
+def test_batch_is_the_same_as_single_queries(
+    pair: tuple[TabularBenchmark, SurrogateBenchmark],
+) -> None:
+    _, sur = pair
+    configs = list(sur.space.grid())
+    fids = np.asarray([1 + i % 4 for i in range(len(configs))])
+    seeds = np.asarray([(0, 1, 7)[i % 3] for i in range(len(configs))])
+    b = sur.query_batch(configs, fidelity=fids, seed=seeds)
+    assert len(b) == len(configs) and np.all(b.config_ids == -1)
+    for i, c in enumerate(configs):
+        r = sur.query(c, fidelity=int(fids[i]), seed=int(seeds[i]))
+        for name, v in r.metrics.items():
+            assert math.isclose(b.metrics[name][i], v, rel_tol=2e-5, abs_tol=1e-6), (i, name)
+    cols = {n: [c[n] for c in configs] for n in sur.space.names}
+    b2 = sur.query_batch(cols, fidelity=2, seed=7)
+    b3 = sur.query_batch(configs, fidelity=np.full(len(configs), 2), seed=np.full(len(configs), 7))
+    np.testing.assert_array_equal(b2.cost, b3.cost)
+
+
+def test_continuous_space_answers_between_rows(
+    make_surrogate: Callable[..., tuple[Path, Path]], synth: Any
+) -> None:
+    _, sdir = make_surrogate(space=synth.FLOAT_SPACE)
+    sur = SurrogateBenchmark.from_directory(sdir)
+    a = sur.query({"lr": 0.0123, "width": 32}, fidelity=4, seed=0)
+    b = sur.query({"lr": 0.0124, "width": 32}, fidelity=4, seed=0)
+    assert a.metrics != b.metrics and a.cost > 0
+    with pytest.raises(ConfigError, match=r"lr must lie in \[0.0001, 1.0\]"):
+        sur.query({"lr": 2.0, "width": 32}, fidelity=4, seed=0)  # no extrapolation
+    with pytest.raises(ConfigError, match="lr must lie in"):
+        sur.query_batch({"lr": [0.01, 1.5], "width": [16, 16]}, fidelity=4, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (
+            lambda b: b.query({**GOOD, "lr": 0.02}, fidelity=1, seed=0),
+            ConfigError,
+            "lr must be one of",
+        ),
+        (
+            lambda b: b.query({**GOOD, "depth": 9}, fidelity=1, seed=0),
+            ConfigError,
+            "depth must lie in",
+        ),
+        (
+            lambda b: b.query({**GOOD, "flag": 1}, fidelity=1, seed=0),
+            ConfigError,
+            "flag must be one of",
+        ),
+        (
+            lambda b: b.query({**GOOD, "depth": True}, fidelity=1, seed=0),
+            ConfigError,
+            "depth must be an integer",
+        ),
+        (lambda b: b.query({"lr": 0.01}, fidelity=1, seed=0), ConfigError, "missing"),
+        (lambda b: b.query({**GOOD, "x": 1}, fidelity=1, seed=0), ConfigError, "unknown"),
+        (lambda b: b.query(GOOD, fidelity=5, seed=0), FidelityError, "epoch must be one of"),
+        (lambda b: b.query(GOOD, fidelity=None, seed=0), FidelityError, "epoch must be one of"),
+        (lambda b: b.query(GOOD, fidelity=1, seed=3), SeedError, "seed must be one of"),
+        (lambda b: b.query(GOOD, fidelity=1, seed=True), SeedError, "seed must be an int"),
+        (lambda b: b.query(GOOD, fidelity=1, seed=1.0), SeedError, "seed must be an int"),
+        (
+            lambda b: b.query_batch([GOOD], fidelity=1, seed=np.asarray([5])),
+            SeedError,
+            "seeds must be in",
+        ),
+        (lambda b: b.query_batch([GOOD], fidelity=[1, 2], seed=0), FidelityError, "shape"),
+        (
+            lambda b: b.query_batch([GOOD], fidelity=9, seed=0),
+            FidelityError,
+            "epoch must be one of",
+        ),
+        (
+            lambda b: b.query_batch([{"lr": 0.01}], fidelity=1, seed=0),
+            ConfigError,
+            "exactly the names",
+        ),
+        (
+            lambda b: b.query_batch([{**GOOD, "act": "gelu"}], fidelity=1, seed=0),
+            ConfigError,
+            "act must be one of",
+        ),
+    ],
+)
+def test_refuses_what_the_table_refuses(
+    pair: tuple[TabularBenchmark, SurrogateBenchmark],
+    call: Callable[[Any], Any],
+    error: type[Exception],
+    words: str,
+) -> None:
+    table, sur = pair
+    with pytest.raises(error, match=words):
+        call(table)
+    with pytest.raises(error, match=words):
+        call(sur)
+
+
+def test_residual_layers_answer(make_surrogate: Callable[..., tuple[Path, Path]]) -> None:
+    _, sdir = make_surrogate(kind="residual")
+    sur = SurrogateBenchmark.from_directory(sdir)
+    r = sur.query(GOOD, fidelity=4, seed=7)
+    b = sur.query_batch([GOOD], fidelity=4, seed=7)
+    assert math.isclose(b.cost[0], r.cost, rel_tol=1e-5)
