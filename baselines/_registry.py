@@ -129,6 +129,40 @@ _TPE = (
 _CMA = "Hansen (2016). The CMA Evolution Strategy: A Tutorial. arXiv:1604.00772."
 _GP = "Snoek, Larochelle & Adams (2012). Practical Bayesian Optimization of Machine Learning Algorithms. NeurIPS."
 
+_TPE_MV = (
+    "Falkner, Klein & Hutter (2018). BOHB: Robust and Efficient Hyperparameter Optimization at "
+    "Scale. ICML (multivariate kernels); Watanabe (2023). Tree-Structured Parzen Estimator: "
+    "Understanding Its Algorithm Components and Their Roles for Better Empirical Performance. "
+    "arXiv:2304.11127."
+)
+_SMAC = (
+    "Hutter, Hoos & Leyton-Brown (2011). Sequential Model-Based Optimization for General "
+    "Algorithm Configuration. LION 5."
+)
+_SMAC3 = (
+    "Lindauer, Eggensperger, Feurer, Biedenkapp, Deng, Benjamins, Ruhkopf, Sass & Hutter (2022). "
+    "SMAC3: A Versatile Bayesian Optimization Package for Hyperparameter Optimization. JMLR 23(54)."
+)
+_EI = (
+    "Jones, Schonlau & Welch (1998). Efficient Global Optimization of Expensive Black-Box "
+    "Functions. J. Global Optimization 13."
+)
+_CQR = (
+    "Salinas, Golebiowski, Klein, Seeger & Archambeau (2023). Optimizing Hyperparameters with "
+    "Conformal Quantile Regression. ICML."
+)
+_CQR_ROMANO = "Romano, Patterson & Candès (2019). Conformalized Quantile Regression. NeurIPS."
+_CQR_DEFAULTS: dict[str, Any] = {
+    "n_initial": 5,
+    "n_candidates": 1000,
+    "n_quantiles": 5,
+    "n_estimators": 50,
+    "learning_rate": 0.2,
+    "max_depth": 3,
+    "min_conformalize": 32,
+    "refit_growth": 0.1,
+}
+
 _HB_DEFAULTS: dict[str, Any] = {"eta": 3.0, "min_fidelity": None}
 
 _SPECS: tuple[BaselineSpec, ...] = (
@@ -233,6 +267,51 @@ _SPECS: tuple[BaselineSpec, ...] = (
         multi_fidelity=False,
         extra="optuna",
         requires=("optuna", "cmaes"),
+    ),
+    BaselineSpec(
+        name="tpe",
+        entry_point="baselines.tpe:make_optimizer",
+        description="multivariate TPE with Optuna 5's kernels and defaults (numpy only)",
+        defaults={"n_startup": 10, "n_ei_candidates": 24, "prior_weight": 1.0},
+        references=(_TPE, _TPE_MV),
+        multi_fidelity=False,
+    ),
+    BaselineSpec(
+        name="gp-ei",
+        entry_point="baselines.gp_ei:make_optimizer",
+        description="GP (Matern-5/2 ARD + noise, scikit-learn) with expected improvement",
+        defaults={"n_initial": 10, "n_candidates": 1000, "refit_growth": 0.1},
+        references=(_GP, _EI),
+        multi_fidelity=False,
+    ),
+    BaselineSpec(
+        name="rf-bo",
+        entry_point="baselines.rf_bo:make_optimizer",
+        description="SMAC-style random-forest BO: log-scaled costs, log EI, 20 % random",
+        defaults={
+            "n_trees": 10,
+            "n_candidates": 1000,
+            "random_fraction": 0.2,
+            "n_initial": None,
+        },
+        references=(_SMAC, _SMAC3),
+        multi_fidelity=False,
+    ),
+    BaselineSpec(
+        name="cqr",
+        entry_point="baselines.cqr:make_optimizer",
+        description="conformalized quantile regression (boosted trees), Thompson-sampled quantile",
+        defaults=_CQR_DEFAULTS,
+        references=(_CQR, _CQR_ROMANO),
+        multi_fidelity=False,
+    ),
+    BaselineSpec(
+        name="cqr-mf",
+        entry_point="baselines.cqr:make_multifidelity",
+        description="ASHA whose new configurations come from CQR on each trial's last value",
+        defaults={"eta": 3.0, **_CQR_DEFAULTS},
+        references=(_CQR, _ASHA),
+        multi_fidelity=True,
     ),
     BaselineSpec(
         name="regularized-evolution",

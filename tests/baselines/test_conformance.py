@@ -33,10 +33,17 @@ def _skip_unavailable(name: str) -> None:
 
 
 NAMES = list_baselines()
-# A GP fit per trial makes optuna-gp ~50x slower per check than the rest; it runs the
+# A GP fit per trial makes optuna-gp ~50x slower per check than the rest (cqr: five boosted
+# quantile regressors per fit, likewise); they run the
 # asynchronous check and the byte-for-byte determinism test on a smaller budget. The adapter
 # itself runs every check through optuna-tpe and optuna-cmaes.
-SLOW = {"optuna-gp"}
+SLOW = {"optuna-gp", "cqr", "cqr-mf"}
+# settings that keep the slow ones' determinism test short (fewer random trials before the model)
+SLOW_SETTINGS: dict[str, dict[str, Any]] = {
+    "optuna-gp": {"n_startup_trials": 2},
+    "cqr": {"n_initial": 2},
+    "cqr-mf": {"n_initial": 2},
+}
 SLOW_CHECKS = {"signature", "multi_fidelity_async_resume"}
 CASES = [
     pytest.param(name, check, id=f"{name}-{check}")
@@ -76,7 +83,7 @@ def test_short_run_is_byte_for_byte_deterministic(name: str) -> None:
     factory = get_baseline(name).load()
     base, min_evaluations = 10.0, 8
     if name in SLOW:  # a small budget, and the GP fitted from the third trial on
-        factory, base, min_evaluations = functools.partial(factory, n_startup_trials=2), 5.0, 3
+        factory, base, min_evaluations = functools.partial(factory, **SLOW_SETTINGS[name]), 5.0, 3
     protocol = _protocol("t-det-v1", workers=2, resume=True, base=base, cap=20.0)
     a = run_study(_mixed_benchmark(), factory, protocol, 3)
     b = run_study(_mixed_benchmark(), factory, protocol, 3)
@@ -152,6 +159,19 @@ BAD_SETTINGS: list[tuple[str, dict[str, Any], str]] = [
     ("optuna-tpe", {"n_startup_trials": -1}, "0 <= n_startup_trials"),
     ("optuna-gp", {"n_startup_trials": 1.5}, "0 <= n_startup_trials"),
     ("optuna-cmaes", {"n_startup_trials": None}, "0 <= n_startup_trials"),
+    ("tpe", {"n_startup": 0}, "1 <= n_startup"),
+    ("tpe", {"n_ei_candidates": 0}, "1 <= n_ei_candidates <= 100000"),
+    ("tpe", {"prior_weight": 0.0}, "0.0 < prior_weight"),
+    ("gp-ei", {"n_initial": 1}, "2 <= n_initial"),
+    ("gp-ei", {"refit_growth": -0.5}, "0.0 <= refit_growth <= 10.0"),
+    ("rf-bo", {"n_trees": 0}, "1 <= n_trees"),
+    ("rf-bo", {"random_fraction": 1.5}, "random_fraction <= 1.0"),
+    ("rf-bo", {"n_initial": 1}, "2 <= n_initial"),
+    ("cqr", {"n_quantiles": 4}, "n_quantiles` must be odd"),
+    ("cqr", {"learning_rate": 0.0}, "0.0 < learning_rate <= 1.0"),
+    ("cqr", {"max_depth": 0}, "1 <= max_depth <= 32"),
+    ("cqr-mf", {"eta": 1.0}, "1.0 < eta"),
+    ("cqr-mf", {"n_estimators": 0}, "1 <= n_estimators"),
     ("regularized-evolution", {"sample_size": 30}, "sample_size <= population_size"),
     ("regularized-evolution", {"population_size": 0}, "1 <= population_size"),
 ]
