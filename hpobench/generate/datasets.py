@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from hpobench._errors import ConfigError, DatasetUnavailableError, did_you_mean
+from hpobench.generate._splits import DatasetSplits
 
 __all__ = ["DatasetSplits", "list_datasets", "load_dataset"]
 
@@ -45,7 +46,6 @@ logger = logging.getLogger(__name__)
 #: Bump when any preprocessing rule changes, so tables built on older arrays can be told apart.
 PREPROCESSING_VERSION = 1
 
-_TASK_TYPES = ("regression", "binary", "multiclass")
 _VALID_FRACTION = 0.2
 _TEST_FRACTION = 0.2
 # Independent random streams derived from ``split_seed`` (``SeedSequence([split_seed, stream])``),
@@ -57,51 +57,6 @@ _MISSING_CATEGORY = "<missing>"
 _FASHION_DIR_ENV = "HPOBENCH_FASHION_MNIST_DIR"
 _FASHION_DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
 _FASHION_CHANGELOG = Path("/usr/share/doc/dataset-fashion-mnist/changelog.Debian.gz")
-
-
-@dataclass(frozen=True, eq=False, kw_only=True)
-class DatasetSplits:
-    """One dataset, split and preprocessed, ready for training.
-
-    ``X_*`` are ``float32[n, n_features]``. ``y_*`` are ``float32`` (standardized, transformed
-    target) for regression and ``int64`` class ids in ``[0, n_classes)`` for classification.
-    ``provenance`` is JSON-serializable and says where every number came from; for regression it
-    holds ``target_mean``/``target_std`` so losses can be mapped back to original units.
-    """
-
-    name: str
-    task_type: str
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_valid: np.ndarray
-    y_valid: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    n_classes: int
-    feature_names: tuple[str, ...]
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.task_type not in _TASK_TYPES:
-            raise ConfigError(
-                f"`task_type` must be one of {_TASK_TYPES}, but got {self.task_type!r}."
-            )
-        n_features = len(self.feature_names)
-        for split, X, y in (
-            ("train", self.X_train, self.y_train),
-            ("valid", self.X_valid, self.y_valid),
-            ("test", self.X_test, self.y_test),
-        ):
-            if X.ndim != 2 or X.shape[1] != n_features or y.shape != (X.shape[0],):
-                raise ConfigError(
-                    f"{split} split must have X of shape (n, {n_features}) and y of shape (n,), "
-                    f"but got X{X.shape} and y{y.shape}."
-                )
-
-    @property
-    def n_features(self) -> int:
-        """Number of columns of ``X`` after encoding."""
-        return len(self.feature_names)
 
 
 # --------------------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ def test_idx_reader_parses_header_and_rejects_wrong_magic(tmp_path: Path) -> Non
 
 def test_dataset_splits_checks_shapes() -> None:
     x, y = np.zeros((3, 2), np.float32), np.zeros(3, np.float32)
-    with pytest.raises(ConfigError, match="must have X of shape"):
+    with pytest.raises(ConfigError, match="needs X of shape"):
         DatasetSplits(
             name="t",
             task_type="regression",
