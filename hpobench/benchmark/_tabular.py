@@ -9,13 +9,16 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import ConfigError, FidelityError, SeedError
-from hpobench.benchmark._base import Benchmark
-from hpobench.benchmark._index import ConfigIndex, build_index
+from hpobench._readonly import sealed
+from hpobench.benchmark._base import Backend, Benchmark, Curve
+from hpobench.benchmark._index import ConfigIndex, OffTableError, build_index
 from hpobench.benchmark._result import BatchResult, Result, _make_result
 from hpobench.space import Config
-from hpobench.table import Table, read_table
+from hpobench.table import Table, read_table, reference_runtime
 
 __all__ = ["TabularBenchmark"]
+
+_new_tuple = tuple.__new__
 
 
 class TabularBenchmark(Benchmark):
@@ -23,28 +26,32 @@ class TabularBenchmark(Benchmark):
 
     Args:
         table: a loaded :class:`~hpobench.table.Table`.
-        off_table: what a query for a configuration that is in the space but not stored does:
-            ``"error"`` (default) raises ``ConfigError`` naming the nearest stored configuration;
-            ``"nearest"`` answers for that nearest configuration (unit-cube distance). Tables of
-            sampled configurations (continuous spaces) are used with ``"nearest"`` by the harness.
+        path: the table's directory (recorded in :attr:`backend`; ``None`` for in-memory tables).
+
+    A valid configuration the table does not store (tables of sampled configurations, e.g.
+    LCBench-style continuous spaces, or sub-grids) is answered with the nearest stored
+    configuration in the encoded unit cube; ``Result.config_id`` names the row that answered,
+    and :meth:`config` returns its stored values. The harness answers the same way.
 
     >>> import hpobench, numpy as np
     >>> b = hpobench.make("fcnet/protein-v1")
     >>> r = b.query(b.table.config(0), fidelity=b.fidelity.max, seed=0)
-    >>> r.cost > 0
-    True
+    >>> r.cost > 0, r.config_id
+    (True, 0)
     """
 
-    def __init__(self, table: Table, *, off_table: str = "error") -> None:
-        if off_table not in ("error", "nearest"):
-            raise ConfigError(f"off_table must be 'error' or 'nearest', but got {off_table!r}.")
+    def __init__(self, table: Table, *, path: str | Path | None = None) -> None:
         self.table = table
         self.meta = table.meta
-        self.off_table = off_table
+        self._backend = Backend(
+            kind="table", sha256=table.meta.sha256, path="" if path is None else str(path)
+        )
         self.index: ConfigIndex = build_index(table)
+        self._row = self.index.row
         self._data = table.data
         self._names = table.metric_names
         self._cost_k = table.metric_index(table.meta.runtime_metric)
+        self._metric_k = {name: k for k, name in enumerate(self._names)}
         fvals = table.meta.fidelity.values
         self._fpos = {v: i for i, v in enumerate(fvals)}
         self._fvals = fvals
@@ -57,32 +64,51 @@ class TabularBenchmark(Benchmark):
         seeds = table.meta.seeds
         self._seed_lut: np.ndarray | None = None
         if min(seeds) >= 0 and max(seeds) < 1 << 16:
-            self._seed_lut = np.full(max(seeds) + 1, -1, dtype=np.int64)
-            self._seed_lut[list(seeds)] = np.arange(len(seeds))
-        self._seeds_sorted = np.asarray(sorted(table.meta.seeds), dtype=np.int64)
-        self._seed_order = np.asarray(
-            [table.meta.seeds.index(s) for s in sorted(table.meta.seeds)], dtype=np.int64
+            lut = np.full(max(seeds) + 1, -1, dtype=np.int64)
+            lut[list(seeds)] = np.arange(len(seeds))
+            self._seed_lut = sealed(lut)
+        self._seeds_sorted = sealed(np.asarray(sorted(table.meta.seeds), dtype=np.int64))
+        self._seed_order = sealed(
+            np.asarray([table.meta.seeds.index(s) for s in sorted(table.meta.seeds)], np.int64)
         )
+        self._reference_runtime: float | None = None
 
     @classmethod
-    def from_directory(cls, path: str | Path, *, off_table: str = "error") -> TabularBenchmark:
+    def from_directory(cls, path: str | Path) -> TabularBenchmark:
         """Load ``path/meta.json`` + ``path/table.parquet`` (checksum and schema checked)."""
-        return cls(read_table(path), off_table=off_table)
+        return cls(read_table(path), path=path)
+
+    @property
+    def backend(self) -> Backend:
+        """``Backend(kind="table", sha256=<the parquet's sha256>, path=<table directory>)``."""
+        return self._backend
+
+    @property
+    def reference_runtime(self) -> float:
+        """From meta.json; a table whose metadata lacks it (written by an older hpobench, or built
+        in memory) computes it from its runtime metric, by the same rule."""
+        if self.meta.reference_runtime is not None:
+            return self.meta.reference_runtime
+        if self._reference_runtime is None:
+            ref = reference_runtime(self.meta, self.table.metric(self.meta.runtime_metric))
+            if ref is None:
+                return super().reference_runtime  # raises: no positive runtime
+            self._reference_runtime = ref
+        return self._reference_runtime
 
     # -- single queries --------------------------------------------------------------------
     def config_id(self, config: Mapping[str, Any]) -> int:
-        """Table row of ``config`` (honours ``off_table``)."""
-        if self.off_table == "nearest":
-            try:
-                return self.index.row(config)
-            except ConfigError:
-                self.space.validate(config)  # invalid configs still raise
-                return self.index.nearest_row(config)
-        return self.index.row(config)
+        """Table row that answers ``config``: its own, or the nearest stored one."""
+        try:
+            return self._row(config)
+        except OffTableError as e:
+            return e.nearest
 
     def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Result:
-        # index.row directly on the default path: one Python call less on a ~3 µs path.
-        row = self.index.row(config) if self.off_table == "error" else self.config_id(config)
+        try:
+            row = self._row(config)
+        except OffTableError as e:
+            row = e.nearest
         f = self._fpos.get(fidelity) if type(fidelity) in (int, float) else None
         if f is None:
             f = self.fidelity.index(fidelity)
@@ -103,6 +129,30 @@ class TabularBenchmark(Benchmark):
             self._fprefix[f],
         )
 
+    def query_curve(
+        self, config: Mapping[str, Any], *, fidelity: int | float, seed: int, metric: str
+    ) -> Curve:
+        # The harness's per-evaluation question, answered without building a Result.
+        try:
+            row = self._row(config)
+        except OffTableError as e:
+            row = e.nearest
+        f = self._fpos.get(fidelity) if type(fidelity) in (int, float) else None
+        if f is None:
+            f = self.fidelity.index(fidelity)
+        s = self._spos.get(seed) if type(seed) is int else None
+        if s is None:
+            s = self._seed_index_slow(seed)
+        m = self._metric_k.get(metric)
+        if m is None:
+            m = self.table.metric_index(metric)  # raises, naming the metrics
+        k = (row * self._n_seeds + s) * self._n_steps
+        flat = self._flat
+        curve = flat[k : k + f + 1, m].copy()  # owned: no view of table memory leaves
+        curve.setflags(write=False)
+        # tuple.__new__: a NamedTuple's own __new__ is a Python-level call on this hot path
+        return _new_tuple(Curve, (row, flat.item(k + f, m), flat.item(k + f, self._cost_k), curve))
+
     def _seed_index_slow(self, seed: Any) -> int:
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
             raise SeedError(
@@ -115,18 +165,8 @@ class TabularBenchmark(Benchmark):
 
     # -- batch queries ---------------------------------------------------------------------
     def config_ids(self, configs: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Table rows of many configurations (a list of dicts or a mapping of columns)."""
-        columns = _as_columns(configs, self.space.names)
-        if self.off_table == "nearest":
-            try:
-                return self.index.rows(columns)
-            except ConfigError:
-                n = len(next(iter(columns.values())))
-                return np.asarray(
-                    [self.config_id({k: _item(columns[k][i]) for k in columns}) for i in range(n)],
-                    dtype=np.int64,
-                )
-        return self.index.rows(columns)
+        """Table rows answering many configurations (a list of dicts or a mapping of columns)."""
+        return self.index.rows_or_nearest(_as_columns(configs, self.space.names))
 
     def query_batch(
         self,
@@ -195,10 +235,6 @@ class TabularBenchmark(Benchmark):
     # -- conveniences ----------------------------------------------------------------------
     def config(self, config_id: int) -> Config:
         return self.table.config(config_id)
-
-
-def _item(x: Any) -> Any:
-    return x.item() if isinstance(x, np.generic) else x
 
 
 def _column(values: list[Any]) -> np.ndarray:

@@ -177,7 +177,7 @@ def register_cli(subparsers: Any) -> None:
         default=["*"],
         help="benchmark ids or fnmatch patterns (default: every table with > 1 fidelity step)",
     )
-    d.add_argument("--protocol", default="mf-serial-v1", help="whose budget rule (n_full)")
+    d.add_argument("--protocol", default="mf-serial-v2", help="whose budget rule (n_full)")
     d.set_defaults(func=_cmd_discrimination)
 
 

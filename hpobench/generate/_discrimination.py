@@ -10,7 +10,7 @@ objective at the last fidelity step (NaN = diverged counts as worst):
 * ``spread``: 90th minus 10th percentile over configurations;
 * ``rs_rank`` / ``gap``: the median rank reached by random search drawing ``n`` distinct
   configurations at full fidelity (``n = n_full`` of the protocol, ``20 + 40·√d`` for
-  ``mf-serial-v1``), computed exactly from sampling without replacement:
+  ``mf-serial-v2``), computed exactly from sampling without replacement:
   ``P(best rank ≤ k) = 1 − C(N−k, n) / C(N, n)``; ``gap`` is the objective distance between the
   configuration at that rank and the optimum;
 * ``spearman_low``: rank correlation over configurations between the objective at the lowest

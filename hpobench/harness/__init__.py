@@ -14,7 +14,7 @@ repetition) or :func:`run_suite` / ``hpobench run`` (a whole protocol). See docs
 ...         return Suggestion(self.space.sample(self.rng))
 ...     def tell(self, suggestion, evaluation):
 ...         pass
->>> traj = run_study("fcnet/protein-v1", RandomSearch, "sf-serial-v1", repetition=0)
+>>> traj = run_study("fcnet/protein-v1", RandomSearch, "sf-serial-v2", repetition=0)
 >>> traj.meta.status.value, traj.meta.n_evaluations > 50
 ('completed', True)
 """
@@ -23,15 +23,20 @@ from hpobench.harness._check import check_optimizer, optimizer_checks
 from hpobench.harness._contract import Evaluation, Optimizer, OptimizerFactory, Problem, Suggestion
 from hpobench.harness._execute import RunSummary, run_suite, trajectory_path
 from hpobench.harness._loading import load_optimizer
+from hpobench.harness._oracle import score_on_test_seeds
 from hpobench.harness._protocol import (
+    PinnedTask,
     Protocol,
     Suite,
     get_protocol,
     get_suite,
     list_protocols,
     list_suites,
+    pin_protocol,
+    read_protocol,
     register_protocol,
     resolve_suite,
+    write_protocol,
 )
 from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, run_study
 from hpobench.harness._trajectory import RunStatus, Trajectory, TrajectoryError, TrajectoryMeta
@@ -41,6 +46,7 @@ __all__ = [
     "Evaluation",
     "Optimizer",
     "OptimizerFactory",
+    "PinnedTask",
     "Problem",
     "Protocol",
     "RunStatus",
@@ -57,9 +63,13 @@ __all__ = [
     "list_suites",
     "load_optimizer",
     "optimizer_checks",
+    "pin_protocol",
+    "read_protocol",
     "register_protocol",
     "resolve_suite",
     "run_study",
     "run_suite",
+    "score_on_test_seeds",
     "trajectory_path",
+    "write_protocol",
 ]

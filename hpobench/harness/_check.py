@@ -26,17 +26,23 @@ import numpy as np
 
 from hpobench._errors import OptimizerError
 from hpobench.benchmark import TabularBenchmark
-from hpobench.fidelity import Fidelity
 from hpobench.harness._contract import OptimizerFactory
 from hpobench.harness._protocol import Protocol, Suite
 from hpobench.harness._simulator import check_factory, run_study
 from hpobench.harness._trajectory import RunStatus, Trajectory
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
-from hpobench.table import MetricSpec, Table, TableMeta
+from hpobench.table import MetricSpec
+from hpobench.testing import make_benchmark
 
 __all__ = ["check_optimizer", "optimizer_checks"]
 
 _SUITE = Suite(name="conformance", patterns=("conformance/*",))
+
+
+_LOSS_ONLY = {
+    "valid_loss": MetricSpec("valid_loss", "minimize", "valid"),
+    "runtime": MetricSpec("runtime", "minimize", "none"),
+}
 
 
 def _table(
@@ -49,57 +55,17 @@ def _table(
     diverge: float,
     seed: int,
 ) -> TabularBenchmark:
-    """A synthetic table: a smooth landscape + seed noise, improving with fidelity."""
-    rng = np.random.default_rng(seed)
-    n = len(next(iter(configs.values())))
-    x = np.stack(
-        [np.array([hp.to_unit(v) for v in configs[hp.name].tolist()]) for hp in space], axis=1
-    )
-    centre = rng.random(x.shape[1])
-    final = ((x - centre) ** 2).sum(axis=1)  # [n]
-    steps = np.arange(1, n_steps + 1, dtype=np.float64)
-    n_seeds = 4
-    noise = 0.02 * rng.standard_normal((n, n_seeds, n_steps))
-    loss = final[:, None, None] + 1.0 / steps[None, None, :] + noise
-    loss[rng.random(n) < diverge] = np.nan
-    per_step = 1.0 + 3.0 * x[:, :1, None] + 0.1 * rng.random((n, n_seeds, n_steps))
-    runtime = np.cumsum(np.broadcast_to(per_step, (n, n_seeds, n_steps)), axis=2)
-    if maximize:
-        valid, test = 1.0 - loss, 1.0 - loss - 0.01
-        metrics = {
-            "valid_acc": MetricSpec("valid_acc", "maximize", "valid"),
-            "test_acc": MetricSpec("test_acc", "maximize", "test"),
-            "runtime": MetricSpec("runtime", "minimize", "none"),
-        }
-        data = {"valid_acc": valid, "test_acc": test, "runtime": runtime}
-        objective, reported = "valid_acc", "test_acc"
-    else:
-        metrics = {
-            "valid_loss": MetricSpec("valid_loss", "minimize", "valid"),
-            "runtime": MetricSpec("runtime", "minimize", "none"),
-        }
-        data = {"valid_loss": loss, "runtime": runtime}
-        objective = reported = "valid_loss"
-    meta = TableMeta(
-        id=benchmark_id,
-        description="synthetic conformance table",
+    """A synthetic table (:func:`hpobench.testing.make_benchmark`): a smooth landscape + seed
+    noise, improving with fidelity."""
+    return make_benchmark(
+        benchmark_id=benchmark_id,
         space=space,
-        fidelity=Fidelity("epoch", tuple(range(1, n_steps + 1))),
-        metrics=metrics,
-        objective=objective,
-        reported_metric=reported,
-        seeds=(0, 1, 2, 3),
-        tuning_seeds=(0, 1),
-        test_seeds=(2, 3),
-        dataset={},
-        generation={},
-        citation="",
-        licence="",
-        n_configs=n,
-    )
-    arr = np.stack([np.asarray(data[k], dtype=np.float32) for k in metrics], axis=-1)
-    return TabularBenchmark(
-        Table(meta=meta, configs=configs, data=arr, metric_names=tuple(metrics))
+        configs=configs,
+        n_steps=n_steps,
+        maximize=maximize,
+        metric_specs=None if maximize else _LOSS_ONLY,
+        diverge=diverge,
+        seed=seed,
     )
 
 

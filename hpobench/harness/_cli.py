@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections import Counter
 from typing import Any
 
@@ -18,8 +17,12 @@ OUT/<protocol>/<family>/<task-vN>/rep-<r>.parquet. Rerunning the same command sk
 runs and redoes interrupted ones, so it is safe to stop and restart.
 
 Your optimizer is a factory make_optimizer(problem, seed) returning an object with
-ask() -> Suggestion | None and tell(suggestion, evaluation); see docs/harness.md and
-`python -c "from hpobench.harness import check_optimizer"` to test it first."""
+ask() -> Suggestion | None and tell(suggestion, evaluation); see docs/harness.md. Test it first
+with `hpobench check --optimizer my_opt.py` (prints each conformance check and "ok").
+
+A finished file is skipped only after its digest is verified (a damaged file is redone). A file
+made by other source code of the same optimizer is refused; --redo-changed redoes those runs
+instead. One --out takes one run at a time (a second run on it fails at once)."""
 
 
 def _epilog() -> str:
@@ -29,7 +32,13 @@ def _epilog() -> str:
     for name in list_protocols():
         p = get_protocol(name)
         lines.append(
-            f"  {name:<14} {p.n_workers} worker(s), suite {p.suite.name!r}, {p.n_repetitions} reps"
+            f"  {name:<14} {p.n_workers} worker(s), "
+            + (
+                f"{len(p.tasks)} pinned tasks ({p.suite.name})"
+                if p.pinned
+                else f"suite {p.suite.name!r}"
+            )
+            + f", {p.n_repetitions} reps"
         )
     lines.append("suites (or give ids / patterns like 'fcnet/*', comma-separated):")
     for name in list_suites():
@@ -37,10 +46,10 @@ def _epilog() -> str:
     lines += [
         "examples:",
         "  hpobench run --optimizer baselines/random_search.py --suite fcnet "
-        "--protocol sf-serial-v1 --out runs/rs",
-        "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v1 "
+        "--protocol sf-serial-v2 --out runs/rs",
+        "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v2 "
         "--out runs/mine --workers-pool 8",
-        "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v1 --out runs/x "
+        "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v2 --out runs/x "
         "--ray auto",
     ]
     return "\n".join(lines)
@@ -63,7 +72,7 @@ def register_cli(subparsers: Any) -> None:
         "make_optimizer)",
     )
     p.add_argument(
-        "--protocol", required=True, help="protocol name, e.g. sf-serial-v1 (listed below)"
+        "--protocol", required=True, help="protocol name, e.g. sf-serial-v2 (listed below)"
     )
     p.add_argument(
         "--suite",
@@ -100,8 +109,37 @@ def register_cli(subparsers: Any) -> None:
         "(default 60; 0 = no limit)",
     )
     p.add_argument("--retry-failed", action="store_true", help="redo runs that ended as failed")
+    p.add_argument(
+        "--redo-changed",
+        action="store_true",
+        help="redo finished runs made by other source code of this optimizer (default: refuse "
+        "them with an error, so that results of two code versions are never mixed)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+    p = subparsers.add_parser(
+        "check",
+        help="run the conformance checks on an optimizer",
+        description="Run every conformance check of hpobench.check_optimizer on an optimizer "
+        "factory, print each check as it passes and 'ok' at the end; the first failure is an "
+        "error naming what broke (exit code 2).",
+        epilog="Example: hpobench check --optimizer baselines/random_search.py",
+    )
+    p.add_argument("--optimizer", required=True, metavar="SPEC", help="as for `hpobench run`")
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from hpobench.harness._check import optimizer_checks
+    from hpobench.harness._loading import load_optimizer
+
+    factory = load_optimizer(args.optimizer)
+    for name, check in optimizer_checks(factory):
+        check()
+        print(f"passed: {name}")
+    print(f"ok: {args.optimizer} passes every conformance check")
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -109,10 +147,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.workers_pool is not None and args.workers_pool < 1:
         raise ProtocolError(f"--workers-pool must be >= 1, but got {args.workers_pool}.")
-    if args.call_timeout < 0 or not math.isfinite(args.call_timeout):
-        raise ProtocolError(
-            f"--call-timeout must be >= 0 seconds (0 = no limit), but got {args.call_timeout}."
-        )
     executor, n_proc, address = "serial", None, None
     if args.workers_pool is not None:
         executor, n_proc = "pool", args.workers_pool
@@ -129,6 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ray_address=address,
         call_timeout=args.call_timeout or None,
         retry_failed=args.retry_failed,
+        on_changed="redo" if args.redo_changed else "refuse",
         progress=not args.no_progress,
     )
     outcomes = Counter(r.outcome for r in results)

@@ -1,45 +1,52 @@
 """``run_suite``: every (task, repetition) of a protocol, serially, on a process pool or on Ray.
 
-One code path: the suite becomes a list of independent jobs; an executor maps
-:func:`execute_job` over them and yields results as they finish; the driver writes each
+One code path: the suite becomes a list of independent jobs; an executor of
+:mod:`hpobench._executor` (the same module table generation uses) maps :func:`execute_job` over
+them and yields results as they finish; the driver writes each
 trajectory atomically (temp file, then rename) as
 ``<out>/<protocol>/<family>/<task-vN>/rep-<r>.parquet``. Workers return the file's bytes instead
 of writing, so Ray workers on other machines need no shared filesystem.
 
-Rerunning resumes: a finished file of the same protocol and optimizer is skipped (``retry_failed``
-redoes failed runs), leftover ``*.partial`` temp files are deleted, an unreadable file is redone
-(with a warning), and a file from another protocol version or optimizer is an error, never
-silently mixed or overwritten.
+Rerunning resumes; the run directory's rules (one writer at a time, digests verified before a
+file is skipped, changed optimizer source refused or redone, killed writers' temp files removed)
+live in :mod:`hpobench.harness._rundir`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import logging
-import multiprocessing
-import os
-import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hpobench._atomic import write_atomic
-from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, OptimizerError, ProtocolError
-from hpobench.benchmark import Benchmark
+from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, ProtocolError
+from hpobench._executor import make_executor
+from hpobench._validate import check_int
+from hpobench.benchmark import Backend, Benchmark
+from hpobench.harness import _rundir
 from hpobench.harness._contract import OptimizerFactory
 from hpobench.harness._loading import OptimizerRef, resolve_optimizer
 from hpobench.harness._protocol import Protocol, Suite, get_protocol, resolve_suite
 from hpobench.harness._provenance import optimizer_identity
-from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, check_factory, run_study
-from hpobench.harness._trajectory import RunStatus, TrajectoryError, read_meta
+from hpobench.harness._simulator import (
+    DEFAULT_CALL_TIMEOUT,
+    check_call_timeout,
+    check_factory,
+    run_checked,
+)
+from hpobench.harness._trajectory import RunStatus
 from hpobench.registry import BenchmarkSpec, make, register, spec
+from hpobench.table import META_FILE, TableMeta
 
 __all__ = ["EXECUTORS", "RunSummary", "execute_job", "run_suite", "trajectory_path"]
 
 logger = logging.getLogger(__name__)
 
 EXECUTORS = ("serial", "pool", "ray")
+_EXECUTOR_NAMES = {"serial": "local", "pool": "process", "ray": "ray"}  # -> hpobench._executor
+MAX_REPETITIONS = 10_000  # far above any protocol; a larger count is a typo, not a plan
+MAX_PROCESSES = 4096
 
 
 @dataclass(frozen=True)
@@ -84,16 +91,17 @@ class _JobResult:
     reason: str
 
 
-def execute_job(job: _Job) -> _JobResult:
-    """Run one (task, repetition) and return the trajectory file's bytes (used by all executors)."""
+def execute_job(context: None, job: _Job) -> _JobResult:
+    """Run one (task, repetition) and return the trajectory file's bytes (the one function every
+    executor of :mod:`hpobench._executor` runs; ``context`` is unused)."""
     try:
         factory = job.optimizer.load() if isinstance(job.optimizer, OptimizerRef) else job.optimizer
-        traj = run_study(
+        traj = run_checked(  # run_suite checked the factory and the arguments once
             _benchmark(job),
             factory,
             job.protocol,
             job.repetition,
-            call_timeout=job.call_timeout,
+            limit=job.call_timeout,
             optimizer_name=job.optimizer_name,
             optimizer_version=job.optimizer_version,
         )
@@ -135,111 +143,17 @@ def trajectory_path(
     return Path(out) / protocol.name / family / task / f"rep-{repetition:03d}.parquet"
 
 
-# -- executors: map a picklable function over jobs, yield results as they finish -------------
-def _map_serial(fn: Callable[[_Job], _JobResult], jobs: Sequence[_Job]) -> Iterator[_JobResult]:
-    for job in jobs:
-        yield fn(job)
-
-
-def _map_pool(
-    fn: Callable[[_Job], _JobResult], jobs: Sequence[_Job], n: int
-) -> Iterator[_JobResult]:
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = [pool.submit(fn, job) for job in jobs]
-        try:
-            for fut in cf.as_completed(futures):
-                yield fut.result()
-        finally:
-            for fut in futures:
-                fut.cancel()
-
-
-def _map_ray(
-    fn: Callable[[_Job], _JobResult], jobs: Sequence[_Job], address: str | None
-) -> Iterator[_JobResult]:
-    try:
-        import ray
-    except ImportError:
-        raise ProtocolError(
-            "executor 'ray' needs the ray extra: pip install 'hpobench[ray]' (or pip install ray)."
-        ) from None
-    started = False
-    if not ray.is_initialized():
-        if address:  # connect to a running cluster: it has its own settings
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(include_dashboard=False, log_to_driver=False)
-        started = True
-    try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(fn)
-        pending = [remote.remote(job) for job in jobs]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
-    finally:
-        if started:
-            ray.shutdown()
-
-
-def _check_out_dir(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".hpobench-write-test-"):
-            pass
-    except OSError as e:
-        raise ProtocolError(
-            f"The output directory must be a writable directory, but {str(out)!r} is not: "
-            f"{type(e).__name__}: {e}."
-        ) from None
-
-
-def _plan(
-    out: Path,
-    protocol: Protocol,
-    ids: Iterable[str],
-    reps: int,
-    optimizer_name: str,
-    retry_failed: bool,
-) -> tuple[list[tuple[str, int]], list[RunSummary]]:
-    todo: list[tuple[str, int]] = []
-    skipped: list[RunSummary] = []
+def _check_pinned(protocol: Protocol, ids: Sequence[str]) -> None:
+    """Refuse, before anything runs, tasks a pinned protocol does not pin or whose table's
+    sha256 differs from the pinned one (run_study checks every backend again)."""
+    if not protocol.pinned:
+        return
     for bid in ids:
-        for r in range(reps):
-            path = trajectory_path(out, protocol, bid, r)
-            if path.parent.is_dir():
-                for stale in path.parent.glob(f".{path.name}.*.partial"):
-                    logger.info("removing partial file %s", stale)
-                    stale.unlink(missing_ok=True)
-            if not path.exists():
-                todo.append((bid, r))
-                continue
-            try:
-                meta = read_meta(path)
-            except TrajectoryError as e:
-                logger.warning("%s is unreadable (%s); redoing it", path, e)
-                todo.append((bid, r))
-                continue
-            if meta.protocol.hash != protocol.hash:
-                raise ProtocolError(
-                    f"{path} was produced under protocol {meta.protocol.name!r} (hash "
-                    f"{meta.protocol.hash[:12]}), but this run uses {protocol.name!r} (hash "
-                    f"{protocol.hash[:12]}); the same output directory must hold one protocol version. "
-                    "Use another --out."
-                )
-            if meta.optimizer_name != optimizer_name:
-                raise OptimizerError(
-                    f"{path} holds a run of optimizer {meta.optimizer_name!r}, but this run is of "
-                    f"{optimizer_name!r}; use one output directory per optimizer (another --out)."
-                )
-            if meta.status is RunStatus.FAILED and retry_failed:
-                todo.append((bid, r))
-                continue
-            skipped.append(
-                RunSummary(bid, r, path, "skipped", meta.status.value, meta.n_evaluations,
-                           meta.incumbent_test_score, meta.stop_reason)
-            )  # fmt: skip
-    return todo, skipped
+        task = protocol.task(bid)
+        s = spec(bid)
+        if s.path is not None and task.backend == "table":
+            sha = TableMeta.read(s.path / META_FILE).sha256
+            protocol.check_task(bid, Backend(kind="table", sha256=sha, path=str(s.path)))
 
 
 def run_suite(
@@ -254,6 +168,7 @@ def run_suite(
     ray_address: str | None = None,
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
     retry_failed: bool = False,
+    on_changed: str = "refuse",
     progress: bool = False,
 ) -> list[RunSummary]:
     """Run ``optimizer`` on every task of ``suite`` for ``repetitions`` repetitions of ``protocol``.
@@ -271,6 +186,9 @@ def run_suite(
             or ``"ray"`` (``ray_address``; default: the running Ray, else a local one).
         call_timeout: wall-clock seconds per optimizer call (see :func:`run_study`).
         retry_failed: redo runs whose file records ``status == "failed"``.
+        on_changed: what a finished file made by other source code of the same optimizer
+            (``optimizer_source_sha256``) does: ``"refuse"`` (``OptimizerError``, the default)
+            or ``"redo"`` (rerun it).
         progress: show a tqdm progress bar (stderr).
 
     Returns one :class:`RunSummary` per (task, repetition), sorted. Faults of the optimizer end
@@ -280,22 +198,22 @@ def run_suite(
     proto = get_protocol(protocol)
     if executor not in EXECUTORS:
         raise ProtocolError(f"executor must be one of {EXECUTORS}, but got {executor!r}.")
-    if n_processes is not None and (
-        isinstance(n_processes, bool) or not isinstance(n_processes, int) or n_processes < 1
-    ):
-        raise ProtocolError(f"`n_processes >= 1` (an integer) must hold, but got {n_processes!r}.")
-    reps = proto.n_repetitions if repetitions is None else repetitions
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
-        raise ProtocolError(f"`repetitions >= 1` (an integer) must hold, but got {repetitions!r}.")
-    if call_timeout is not None and (
-        isinstance(call_timeout, bool)
-        or not isinstance(call_timeout, (int, float))
-        or not call_timeout > 0
-    ):
+    if n_processes is not None:
+        check_int("n_processes", n_processes, low=1, high=MAX_PROCESSES, error=ProtocolError)
+    reps = check_int(
+        "repetitions",
+        proto.n_repetitions if repetitions is None else repetitions,
+        low=1,
+        high=MAX_REPETITIONS,
+        error=ProtocolError,
+    )
+    if on_changed not in _rundir.ON_CHANGED:
         raise ProtocolError(
-            f"call_timeout must be None or `> 0` seconds, but got {call_timeout!r}."
+            f"on_changed must be one of {_rundir.ON_CHANGED}, but got {on_changed!r}."
         )
-    ids = resolve_suite(proto.suite if suite is None else suite)
+    limit = check_call_timeout(call_timeout)
+    ids = proto.task_ids() if suite is None else resolve_suite(suite)
+    _check_pinned(proto, ids)
     ref: OptimizerRef | OptimizerFactory
     if isinstance(optimizer, str):
         ref = resolve_optimizer(optimizer)
@@ -303,21 +221,49 @@ def run_suite(
     else:
         check_factory(optimizer)
         ref = factory = optimizer
-    opt_name, opt_version, _ = optimizer_identity(factory)
-    out_dir = Path(out)
-    _check_out_dir(out_dir)
-    todo, results = _plan(out_dir, proto, ids, reps, opt_name, retry_failed)
+    opt_name, opt_version, opt_sha = optimizer_identity(factory)
+    out_dir = _rundir.check_out_dir(out)
+    with _rundir.locked(out_dir):
+        return _run_locked(
+            out_dir, proto, ids, reps, ref, opt_name, opt_version, opt_sha, limit,
+            retry_failed, on_changed, executor, n_processes, ray_address, progress,
+        )  # fmt: skip
+
+
+def _run_locked(
+    out_dir: Path,
+    proto: Protocol,
+    ids: Sequence[str],
+    reps: int,
+    ref: OptimizerRef | OptimizerFactory,
+    opt_name: str,
+    opt_version: str,
+    opt_sha: str,
+    call_timeout: float | None,
+    retry_failed: bool,
+    on_changed: str,
+    executor: str,
+    n_processes: int | None,
+    ray_address: str | None,
+    progress: bool,
+) -> list[RunSummary]:
+    paths = [(b, r, trajectory_path(out_dir, proto, b, r)) for b in ids for r in range(reps)]
+    todo, finished = _rundir.scan(
+        paths, proto, optimizer_name=opt_name, optimizer_source_sha256=opt_sha,
+        retry_failed=retry_failed, on_changed=on_changed,
+    )  # fmt: skip
+    results = [
+        RunSummary(f.benchmark_id, f.repetition, f.path, "skipped", f.meta.status.value,
+                   f.meta.n_evaluations, f.meta.incumbent_test_score, f.meta.stop_reason)
+        for f in finished
+    ]  # fmt: skip
     jobs = [_Job(b, spec(b), r, proto, ref, opt_name, opt_version, call_timeout) for b, r in todo]
     logger.info("%s: %d runs to do, %d already finished", proto.name, len(jobs), len(results))
 
     from tqdm.auto import tqdm
 
-    if executor == "serial" or not jobs:
-        stream = _map_serial(execute_job, jobs)
-    elif executor == "pool":
-        stream = _map_pool(execute_job, jobs, n_processes or os.cpu_count() or 1)
-    else:
-        stream = _map_ray(execute_job, jobs, ray_address)
+    runner = make_executor(_EXECUTOR_NAMES[executor], n_workers=n_processes, address=ray_address)
+    stream = runner.map(execute_job, None, jobs)
     failed = errors = 0
     with tqdm(total=len(jobs), desc=proto.name, unit="run", disable=not progress) as bar:
         for res in stream:
@@ -333,7 +279,7 @@ def run_suite(
                     )
                 )
             else:
-                write_atomic(path, res.payload)
+                _rundir.write_run(path, res.payload)
                 failed += res.status == RunStatus.FAILED.value
                 results.append(
                     RunSummary(res.benchmark_id, res.repetition, path, "ran", res.status,

@@ -15,41 +15,64 @@ runtime over all configurations and tuning seeds)::
     max_evaluations = ceil(max_evaluations_factor * n_full)            # dispatched evaluations
 
 so every protocol hands out the same compute (worker-seconds) by default; docs/harness.md says
-where the numbers come from. Suites name benchmark-id patterns and are resolved lazily against
-the registry, so suites of tables that do not exist yet can be declared now; an empty suite is an
-error.
+where the numbers come from.
+
+**Pinned tasks.** A protocol that makes results comparable pins what it means: its exact task
+ids, each with the kind of backend that answers it (``"table"`` or ``"surrogate"``) and the sha256
+of the file it is answered from, plus optional per-task scoring ``references`` (optimum, random
+search's median, ...). The hash covers all of it, so one hash means one set of tasks and data; a
+run against a backend whose sha256 differs from the pinned one is refused (:meth:`Protocol.check_task`).
+The shipped protocols are such files (``hpobench/harness/protocols/*.json``, read with
+:func:`read_protocol`); :func:`pin_protocol` pins a protocol's suite against the installed
+tables and :meth:`Protocol.with_references` + :func:`write_protocol` make a new version with
+references filled. Suites name benchmark-id patterns and are resolved lazily against the
+registry; they stay for ad-hoc runs (``--suite``) and for unpinned (user) protocols.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import functools
 import hashlib
+import importlib.resources
 import json
 import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from hpobench._atomic import write_atomic
 from hpobench._errors import ProtocolError, did_you_mean
+from hpobench.benchmark import BACKEND_KINDS, Backend
 from hpobench.registry import list_benchmarks, spec
 
 __all__ = [
+    "PinnedTask",
     "Protocol",
     "Suite",
     "get_protocol",
     "get_suite",
     "list_protocols",
     "list_suites",
+    "pin_protocol",
+    "read_protocol",
     "register_protocol",
     "resolve_suite",
+    "write_protocol",
 ]
 
 logger = logging.getLogger(__name__)
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9\-]*-v(?P<version>[0-9]+)$")
 _SUITE_RE = re.compile(r"^[a-z0-9][a-z0-9\-_]*$")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+FILE_FORMAT = "hpobench-protocol"
+FILE_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +143,90 @@ class Suite:
             ) from None
 
 
+@dataclass(frozen=True, kw_only=True)
+class PinnedTask:
+    """One task of a pinned protocol: what answers it, by content, and its scoring references.
+
+    Attributes:
+        id: the benchmark id (``"fcnet/protein-v1"``).
+        backend: ``"table"`` or ``"surrogate"``.
+        sha256: hex sha256 of the file the answers come from (``Benchmark.backend.sha256``).
+        references: scoring references (e.g. ``{"optimum": ..., "random_median": ...,
+            "random_se": ..., "n_random": ...}``): names to finite numbers; empty until computed.
+    """
+
+    id: str
+    backend: str
+    sha256: str
+    references: Mapping[str, float | int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or "/" not in self.id:
+            raise ProtocolError(
+                f"A pinned task id must look like 'family/task-vN', but got {self.id!r}."
+            )
+        if self.backend not in BACKEND_KINDS:
+            raise ProtocolError(
+                f"Pinned task {self.id!r}: backend must be one of {BACKEND_KINDS}, but got "
+                f"{self.backend!r}."
+            )
+        if not isinstance(self.sha256, str) or not _SHA_RE.match(self.sha256):
+            raise ProtocolError(
+                f"Pinned task {self.id!r}: sha256 must be 64 lower-case hex digits, but got "
+                f"{self.sha256!r}."
+            )
+        if not isinstance(self.references, Mapping):
+            raise ProtocolError(
+                f"Pinned task {self.id!r}: references must be a mapping name -> number, but got "
+                f"{type(self.references).__name__}."
+            )
+        refs: dict[str, float | int] = {}
+        for k, v in self.references.items():
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            if not isinstance(k, str) or not k or not ok:
+                raise ProtocolError(
+                    f"Pinned task {self.id!r}: references must map names to finite numbers, but "
+                    f"{k!r} -> {v!r}."
+                )
+            refs[k] = v
+        object.__setattr__(self, "references", MappingProxyType(dict(sorted(refs.items()))))
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.backend, self.sha256, tuple(self.references.items())))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a mappingproxy does not pickle; protocols travel to process-pool and Ray workers
+        return (_pinned_task, (self.id, self.backend, self.sha256, dict(self.references)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "backend": self.backend,
+            "sha256": self.sha256,
+            "references": dict(self.references),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PinnedTask:
+        try:
+            return cls(
+                id=d["id"],
+                backend=d["backend"],
+                sha256=d["sha256"],
+                references=d.get("references", {}),
+            )
+        except (KeyError, TypeError, AttributeError) as e:
+            raise ProtocolError(
+                f"A pinned task needs 'id', 'backend' and 'sha256', but got {d!r} ({e})."
+            ) from None
+
+
+def _pinned_task(
+    id: str, backend: str, sha256: str, references: dict[str, float | int]
+) -> PinnedTask:
+    return PinnedTask(id=id, backend=backend, sha256=sha256, references=references)
+
+
 def _positive(name: str, value: Any, what: str, *, allow_zero: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
@@ -143,7 +250,7 @@ class Protocol:
     """A frozen, versioned, hashable description of how a comparison is run.
 
     Attributes:
-        name: ``"<name>-vN"`` (e.g. ``"mf-async4-v1"``); a changed rule gets a new version.
+        name: ``"<name>-vN"`` (e.g. ``"mf-async4-v2"``); a changed rule gets a new version.
         description: what it is for (not part of the hash, nor of equality).
         suite: the tasks it is defined on.
         n_workers: evaluations running at once (asynchronous: a free worker asks at once).
@@ -158,6 +265,9 @@ class Protocol:
         objective, reported_metric: ``None`` uses each table's declared defaults; a name
             overrides it (the objective must not be a test-split metric).
         seed: base of every repetition's seeds.
+        tasks: the pinned tasks (see :class:`PinnedTask`); empty for an unpinned protocol, whose
+            task set is whatever its ``suite`` patterns resolve to. When set, the task set is
+            exactly these ids and ``suite`` only says where they came from.
     """
 
     name: str
@@ -174,13 +284,14 @@ class Protocol:
     objective: str | None = None
     reported_metric: str | None = None
     seed: int = 0
+    tasks: tuple[PinnedTask, ...] = ()
     _hash: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         m = _NAME_RE.match(self.name) if isinstance(self.name, str) else None
         if not m:
             raise ProtocolError(
-                "A protocol name must look like 'name-vN' (lower case, e.g. 'mf-async4-v1'), "
+                "A protocol name must look like 'name-vN' (lower case, e.g. 'mf-async4-v2'), "
                 f"but got {self.name!r}."
             )
         n = self.name
@@ -214,6 +325,18 @@ class Protocol:
             raise ProtocolError(
                 f"Protocol {n!r}: `seed >= 0` (an integer) must hold, but got {self.seed!r}."
             )
+        tasks = tuple(self.tasks) if isinstance(self.tasks, (list, tuple)) else None
+        if tasks is None or not all(isinstance(t, PinnedTask) for t in tasks):
+            raise ProtocolError(
+                f"Protocol {n!r}: tasks must be a tuple of PinnedTask, but got {self.tasks!r:.200}."
+            )
+        ids = [t.id for t in tasks]
+        if len(set(ids)) != len(ids):
+            raise ProtocolError(
+                f"Protocol {n!r}: pinned task ids must be unique, but "
+                f"{sorted({i for i in ids if ids.count(i) > 1})} repeat."
+            )
+        object.__setattr__(self, "tasks", tasks)
         for k in ("budget_base", "budget_per_sqrt_dim", "time_factor", "max_evaluations_factor"):
             object.__setattr__(self, k, float(getattr(self, k)))
         canonical = json.dumps(self._hashed_dict(), sort_keys=True, separators=(",", ":"))
@@ -230,6 +353,73 @@ class Protocol:
     def hash(self) -> str:
         """sha256 (hex) of the canonical JSON of every field except ``description``."""
         return self._hash
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the protocol pins its tasks (see :class:`PinnedTask`)."""
+        return bool(self.tasks)
+
+    def task_ids(self) -> tuple[str, ...]:
+        """The pinned task ids, or (unpinned) the suite resolved against the registry."""
+        if self.tasks:
+            return tuple(t.id for t in self.tasks)
+        return self.suite.resolve()
+
+    def task(self, benchmark_id: str) -> PinnedTask:
+        """The pinned task ``benchmark_id`` (``ProtocolError`` if the protocol does not pin it)."""
+        for t in self.tasks:
+            if t.id == benchmark_id:
+                return t
+        raise ProtocolError(
+            f"Protocol {self.name!r} pins the tasks {[t.id for t in self.tasks]}, but not "
+            f"{benchmark_id!r}; run it on its own tasks, or use an unpinned protocol for others."
+            + did_you_mean(benchmark_id, [t.id for t in self.tasks])
+        )
+
+    def check_task(self, benchmark_id: str, backend: Backend) -> None:
+        """Refuse (``ProtocolError``) a run of a pinned protocol on a task it does not pin or on a
+        backend other than the pinned one (another kind, or a file with another sha256)."""
+        if not self.tasks:
+            return
+        t = self.task(benchmark_id)
+        if backend.kind != t.backend or backend.sha256 != t.sha256:
+            raise ProtocolError(
+                f"Protocol {self.name!r} pins {benchmark_id} to a {t.backend} with sha256 "
+                f"{t.sha256}, but the installed benchmark is a {backend.kind} with sha256 "
+                f"{backend.sha256} ({backend.path or 'in memory'}). Its results would not be "
+                "comparable; install the pinned data, or pin a new protocol version."
+            )
+
+    def with_references(
+        self, references: Mapping[str, Mapping[str, float | int]], *, version: int
+    ) -> Protocol:
+        """This protocol as version ``version`` with the given per-task ``references`` filled in.
+
+        ``references`` maps pinned task ids to their reference values (tasks not named keep
+        theirs). The version must be higher than this one's: changed references change the hash,
+        so they make a new protocol version.
+        """
+        if not self.tasks:
+            raise ProtocolError(
+                f"Protocol {self.name!r} pins no tasks, so it has no references to fill; pin it "
+                "first (pin_protocol)."
+            )
+        if isinstance(version, bool) or not isinstance(version, int) or version <= self.version:
+            raise ProtocolError(
+                f"`version > {self.version}` (an integer) must hold for a new version of "
+                f"{self.name!r}, but got {version!r}."
+            )
+        unknown = sorted(set(references) - {t.id for t in self.tasks})
+        if unknown:
+            raise ProtocolError(
+                f"references must name pinned tasks of {self.name!r}, but {unknown} are not pinned."
+            )
+        tasks = tuple(
+            dataclasses.replace(t, references=dict(references[t.id])) if t.id in references else t
+            for t in self.tasks
+        )
+        base = self.name.rsplit("-v", 1)[0]
+        return dataclasses.replace(self, name=f"{base}-v{version}", tasks=tasks)
 
     def _hashed_dict(self) -> dict[str, Any]:
         d = self.to_dict()
@@ -253,6 +443,8 @@ class Protocol:
             "objective": self.objective,
             "reported_metric": self.reported_metric,
             "seed": self.seed,
+            # Unpinned protocols keep the dict (and so the hash) they had before pinning existed.
+            **({"tasks": [t.to_dict() for t in self.tasks]} if self.tasks else {}),
         }
 
     @classmethod
@@ -262,6 +454,8 @@ class Protocol:
         fields = dict(d)
         try:
             fields["suite"] = Suite.from_dict(fields["suite"])
+            if "tasks" in fields:
+                fields["tasks"] = tuple(PinnedTask.from_dict(t) for t in fields["tasks"])
             return cls(**fields)
         except (KeyError, TypeError) as e:
             raise ProtocolError(
@@ -327,11 +521,14 @@ _SUITES: dict[str, Suite] = {
     )
 }
 
-_PROTOCOLS: dict[str, Protocol] = {
+# The shipped protocols are data: pinned definitions in hpobench/harness/protocols/*.json. Their
+# unpinned templates below say how they were made (``pin_protocol(template)``) and document the
+# rules; the files are what runs.
+TEMPLATES: dict[str, Protocol] = {
     p.name: p
     for p in (
         Protocol(
-            name="sf-serial-v1",
+            name="sf-serial-v2",
             description="Single-fidelity, one worker: 20 + 40·√d full evaluations (the count is "
             "the budget; simulated time is recorded and bounded only at 1000× as a safety net).",
             suite=_SUITES["single-fidelity"],
@@ -346,7 +543,7 @@ _PROTOCOLS: dict[str, Protocol] = {
             allow_resume=False,
         ),
         Protocol(
-            name="mf-serial-v1",
+            name="mf-serial-v2",
             description="Multi-fidelity, one worker, resume allowed: 20 + 40·√d full evaluations' "
             "worth of simulated time.",
             suite=_SUITES["multi-fidelity"],
@@ -356,9 +553,9 @@ _PROTOCOLS: dict[str, Protocol] = {
             allow_resume=True,
         ),
         Protocol(
-            name="mf-async4-v1",
+            name="mf-async4-v2",
             description="Multi-fidelity, four asynchronous workers, resume allowed: the compute of "
-            "mf-serial-v1 spread over 4 workers (a quarter of its simulated time).",
+            "mf-serial-v2 spread over 4 workers (a quarter of its simulated time).",
             suite=_SUITES["multi-fidelity"],
             n_workers=4,
             n_repetitions=10,
@@ -368,11 +565,95 @@ _PROTOCOLS: dict[str, Protocol] = {
     )
 }
 
+
+def pin_protocol(protocol: Protocol, *, ids: Sequence[str] | None = None) -> Protocol:
+    """``protocol`` with its tasks pinned to the installed benchmarks.
+
+    ``ids`` defaults to the protocol's suite resolved against the registry. Each task records
+    its backend's kind and sha256 (from meta.json for a registered table directory, else by
+    building the benchmark). References are left empty (:meth:`Protocol.with_references`).
+    """
+    from hpobench.registry import make
+    from hpobench.table import META_FILE, TableMeta
+
+    chosen = protocol.suite.resolve() if ids is None else tuple(ids)
+    tasks = []
+    for bid in chosen:
+        s = spec(bid)
+        if s.path is not None:
+            backend = Backend(kind="table", sha256=TableMeta.read(s.path / META_FILE).sha256)
+        else:
+            backend = make(bid).backend
+        tasks.append(PinnedTask(id=bid, backend=backend.kind, sha256=backend.sha256))
+    return dataclasses.replace(protocol, tasks=tuple(tasks))
+
+
+def write_protocol(protocol: Protocol, path: str | Path) -> Path:
+    """Write ``protocol`` as a protocol file (JSON with its hash; atomic); return the path."""
+    payload = {
+        "format": FILE_FORMAT,
+        "format_version": FILE_FORMAT_VERSION,
+        "hash": protocol.hash,
+        "protocol": protocol.to_dict(),
+    }
+    path = Path(path)
+    write_atomic(path, (json.dumps(payload, indent=1, allow_nan=False) + "\n").encode())
+    return path
+
+
+def _protocol_from_json(text: str, *, source: str) -> Protocol:
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProtocolError(f"{source}: must be valid JSON, but parsing failed: {e}.") from None
+    if (
+        not isinstance(d, Mapping)
+        or d.get("format") != FILE_FORMAT
+        or d.get("format_version") != FILE_FORMAT_VERSION
+    ):
+        raise ProtocolError(
+            f"{source}: must be a {FILE_FORMAT!r} file of version {FILE_FORMAT_VERSION}."
+        )
+    try:
+        proto = Protocol.from_dict(d["protocol"])
+    except (ProtocolError, KeyError) as e:
+        raise ProtocolError(f"{source}: invalid protocol record: {e}") from None
+    if proto.hash != d.get("hash"):
+        raise ProtocolError(
+            f"{source}: the protocol must hash to its recorded hash {d.get('hash')!r}, but hashes "
+            f"to {proto.hash!r}; it was edited by hand. Make a new version with "
+            "Protocol.with_references(...) and write_protocol(...)."
+        )
+    return proto
+
+
+def read_protocol(path: str | Path) -> Protocol:
+    """Read a protocol file written by :func:`write_protocol` (its hash is checked)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ProtocolError(f"Cannot read protocol file {str(p)!r}: {e}.") from None
+    return _protocol_from_json(text, source=str(p))
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> dict[str, Protocol]:
+    """The pinned protocol files shipped in ``hpobench/harness/protocols`` (read once)."""
+    out: dict[str, Protocol] = {}
+    folder = importlib.resources.files("hpobench.harness") / "protocols"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            proto = _protocol_from_json(entry.read_text(encoding="utf-8"), source=str(entry))
+            out[proto.name] = proto
+    return out
+
+
 _user_protocols: dict[str, Protocol] = {}
 
 
 def _all_protocols() -> dict[str, Protocol]:
-    return {**_PROTOCOLS, **_user_protocols}
+    return {**_shipped(), **_user_protocols}
 
 
 def list_protocols() -> list[str]:

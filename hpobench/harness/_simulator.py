@@ -36,10 +36,10 @@ import math
 import time
 import traceback
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from hpobench._errors import ConfigError, FidelityError, OptimizerError, ProtocolError, TableError
 from hpobench.benchmark import Benchmark
@@ -49,16 +49,14 @@ from hpobench.harness._protocol import Protocol, get_protocol
 from hpobench.harness._provenance import code_sha256, hpobench_version, optimizer_identity
 from hpobench.harness._seeding import optimizer_seed, repetition_seed, trial_seed_index
 from hpobench.harness._trajectory import (
-    CONFIG_PREFIX,
-    EVENT_COLUMNS,
     RunStatus,
     Trajectory,
+    TrajectoryBuilder,
     TrajectoryMeta,
-    _config_arrow_type,
 )
 from hpobench.harness._watchdog import CallTimeout, Watchdog
 
-__all__ = ["DEFAULT_CALL_TIMEOUT", "check_factory", "run_study"]
+__all__ = ["DEFAULT_CALL_TIMEOUT", "check_call_timeout", "check_factory", "run_study"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +73,24 @@ class _Fault(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+def check_call_timeout(call_timeout: Any) -> float | None:
+    """The one check of a per-call wall-clock limit: ``None`` (no limit) or a finite number of
+    seconds ``> 0``; returns it as a float (``ProtocolError`` otherwise)."""
+    if call_timeout is None:
+        return None
+    if (
+        isinstance(call_timeout, bool)
+        or not isinstance(call_timeout, (int, float))
+        or not math.isfinite(call_timeout)
+        or not call_timeout > 0
+    ):
+        raise ProtocolError(
+            f"call_timeout must be None (no limit) or a finite number of seconds `> 0`, but got "
+            f"{call_timeout!r}."
+        )
+    return float(call_timeout)
 
 
 def check_factory(factory: Any, *, name: str = "the optimizer factory") -> None:
@@ -151,25 +167,43 @@ def run_study(
         or repetition < 0
     ):
         raise ProtocolError(f"`repetition >= 0` (an integer) must hold, but got {repetition!r}.")
-    repetition = int(repetition)
-    if call_timeout is not None and (
-        isinstance(call_timeout, bool)
-        or not isinstance(call_timeout, (int, float))
-        or not call_timeout > 0
-    ):
-        raise ProtocolError(
-            f"call_timeout must be None or `> 0` seconds, but got {call_timeout!r}."
-        )
+    limit = check_call_timeout(call_timeout)
     check_factory(optimizer)
+    return run_checked(
+        benchmark,
+        optimizer,
+        proto,
+        int(repetition),
+        limit=limit,
+        optimizer_name=optimizer_name,
+        optimizer_version=optimizer_version,
+    )
+
+
+def run_checked(
+    benchmark: str | Benchmark,
+    optimizer: OptimizerFactory,
+    protocol: Protocol,
+    repetition: int,
+    *,
+    limit: float | None,
+    optimizer_name: str | None,
+    optimizer_version: str | None,
+) -> Trajectory:
+    """:func:`run_study` for callers that validated its arguments once already (``run_suite``
+    checks the factory, timeout and repetitions before it makes jobs); not public."""
     bench = _prepare(benchmark)
-    oracle = make_oracle(bench, objective=proto.objective, reported_metric=proto.reported_metric)
+    protocol.check_task(bench.id, bench.backend)
+    oracle = make_oracle(
+        bench, objective=protocol.objective, reported_metric=protocol.reported_metric
+    )
     name, version, source_sha = optimizer_identity(optimizer)
     study = _Study(
         oracle=oracle,
-        protocol=proto,
+        protocol=protocol,
         repetition=repetition,
         factory=optimizer,
-        limit=_INF if call_timeout is None else float(call_timeout),
+        limit=_INF if limit is None else limit,
         optimizer_name=optimizer_name if optimizer_name is not None else name,
         optimizer_version=optimizer_version if optimizer_version is not None else version,
         optimizer_source_sha256=source_sha,
@@ -232,8 +266,9 @@ class _Study:
         sign = 1.0 if problem.minimize else -1.0
         rep_seed = self.rep_seed
         n_tune = len(oracle.tuning_seeds)
-        row_of = oracle.row
-        lookup = oracle.lookup_row
+        query_curve = oracle.bench.query_curve  # the Benchmark interface, nothing else
+        objective = oracle.objective
+        tuning_seeds = oracle.tuning_seeds
         test_score = oracle.test_score
         limit = self.limit
         pc = time.perf_counter
@@ -249,8 +284,10 @@ class _Study:
 
         heap: list[tuple[Any, ...]] = []
         free = list(range(problem.n_workers))  # a heap of free worker ids
-        events: list[tuple[Any, ...]] = []
-        tell_walls: list[float] = []
+        log = TrajectoryBuilder(
+            space=problem.space, fidelity_values=fvals, tuning_seeds=oracle.tuning_seeds
+        )
+        record = log.add
         now = 0.0
         seq = 0
         n_dispatched = 0
@@ -333,8 +370,19 @@ class _Study:
                             fidx = fi
                         config = s.config
                         res = s.resume
+                        if res is None:
+                            tid = len(t_row)
+                            sidx = trial_seed_index(rep_seed, tid, n_tune)
+                        else:
+                            tid = self._check_resume(res, fidx, t_fidx, t_running)
+                            sidx = t_seed[tid]
                         try:
-                            row = row_of(config)
+                            row, value, cum, curve = query_curve(
+                                config,
+                                fidelity=fvals[fidx],
+                                seed=tuning_seeds[sidx],
+                                metric=objective,
+                            )
                             if res is None:
                                 cfg = dict(config)
                         except ConfigError as e:
@@ -347,8 +395,6 @@ class _Study:
                                 f"ask() suggested an invalid config {config!r:.200}: {_short_exc(e)}",
                             ) from None
                         if res is None:
-                            tid = len(t_row)
-                            sidx = trial_seed_index(rep_seed, tid, n_tune)
                             t_row.append(row)
                             t_seed.append(sidx)
                             t_fidx.append(-1)
@@ -358,15 +404,10 @@ class _Study:
                             prev = -1
                             prev_cum = 0.0
                         else:
-                            tid = self._check_resume(
-                                res, row, config, fidx, t_row, t_fidx, t_running, t_config
-                            )
-                            cfg = t_config[tid]
-                            sidx = t_seed[tid]
+                            self._check_same_config(tid, row, config, t_row, t_config)
                             prev = t_fidx[tid]
                             prev_cum = t_cum[tid]
                             t_running[tid] = True
-                        value, cum, curve = lookup(row, cfg, sidx, fidx)
                         cost = cum - prev_cum
                         if not cost >= 0.0:
                             if cost != cost or cum != cum:
@@ -410,11 +451,16 @@ class _Study:
                         inc_trial, inc_row, inc_fidx, inc_value = tid, row, fidx, value
                         inc_key = sign * value
                         inc_test = test_score(row, t_config[tid])
-                    events.append(
-                        (now, start, tid, w, fidx, prev, row, t_seed[tid], value, cost,
-                         inc_trial, inc_row, inc_fidx, inc_value, inc_test, ask_wall)
+                    record(
+                        time=now, start_time=start, trial_id=tid, worker=w, fidelity_index=fidx,
+                        resumed_from_index=prev, config_id=row, seed_index=t_seed[tid],
+                        value=value, cost=cost, incumbent_trial=inc_trial,
+                        incumbent_config_id=inc_row, incumbent_fidelity_index=inc_fidx,
+                        incumbent_value=inc_value, incumbent_test_score=inc_test,
+                        ask_wall_s=ask_wall,
                     )  # fmt: skip
                     heappush(free, w)
+                    # Sealed: a fresh config and an owned read-only curve, nothing of the table.
                     ev = Evaluation(tid, dict(t_config[tid]), fvals[fidx], value, cost, curve, now)
                     t0 = pc()
                     if armed:
@@ -429,7 +475,7 @@ class _Study:
                         tw = pc() - t0
                         opt_wall += tw
                         n_tell += 1
-                        tell_walls.append(tw)
+                        log.set_tell_wall(tw)
                     if charge:
                         now += tw
             except _Fault as e:
@@ -459,10 +505,15 @@ class _Study:
             "n_tell_calls": n_tell,
             "watchdog": wd.mode,
         }
+        incumbent = (
+            None
+            if inc_trial < 0
+            else _Incumbent(inc_trial, inc_row, float(fvals[inc_fidx]), inc_value, inc_test)
+        )
         return self._trajectory(
-            events=events,
-            tell_walls=tell_walls,
+            log=log,
             t_config=t_config,
+            incumbent=incumbent,
             status=status,
             reason=reason,
             fault=fault,
@@ -472,17 +523,8 @@ class _Study:
             timing=timing,
         )
 
-    def _check_resume(
-        self,
-        res: Any,
-        row: int,
-        config: Mapping[str, Any],
-        fidx: int,
-        t_row: list[int],
-        t_fidx: list[int],
-        t_running: list[bool],
-        t_config: list[dict[str, Any]],
-    ) -> int:
+    def _check_resume(self, res: Any, fidx: int, t_fidx: list[int], t_running: list[bool]) -> int:
+        """The trial id a resume names, or a fault (allowed, existing, finished, goes further)."""
         fvals = self.problem.fidelity.values
         if not self.problem.allow_resume:
             raise _Fault(
@@ -493,12 +535,12 @@ class _Study:
         if (
             isinstance(res, bool)
             or not isinstance(res, (int, np.integer))
-            or not 0 <= res < len(t_row)
+            or not 0 <= res < len(t_fidx)
         ):
             raise _Fault(
                 "invalid_suggestion",
                 f"ask() suggested resume={res!r}, but resume must name an existing trial id "
-                f"(0..{len(t_row) - 1}) or be None.",
+                f"(0..{len(t_fidx) - 1}) or be None.",
             )
         tid = int(res)
         if t_running[tid]:
@@ -513,20 +555,31 @@ class _Study:
                 f"ask() suggested resuming trial {tid} at fidelity {fvals[fidx]!r}, but a resume must go "
                 f"beyond the fidelity it reached, {fvals[t_fidx[tid]]!r}.",
             )
+        return tid
+
+    @staticmethod
+    def _check_same_config(
+        tid: int,
+        row: int,
+        config: Mapping[str, Any],
+        t_row: list[int],
+        t_config: list[dict[str, Any]],
+    ) -> None:
+        """A resume must repeat its trial's configuration (the same answering row; without rows,
+        an equal configuration)."""
         if row != t_row[tid] or (row < 0 and dict(config) != dict(t_config[tid])):
             raise _Fault(
                 "invalid_suggestion",
                 f"ask() suggested resuming trial {tid} with config {dict(config)}, but a resume must repeat "
                 f"the trial's config {dict(t_config[tid])}.",
             )
-        return tid
 
     def _trajectory(
         self,
         *,
-        events: list[tuple[Any, ...]],
-        tell_walls: list[float],
+        log: TrajectoryBuilder,
         t_config: list[dict[str, Any]],
+        incumbent: _Incumbent | None,
         status: RunStatus,
         reason: str,
         fault: str,
@@ -538,76 +591,18 @@ class _Study:
         oracle = self.oracle
         bench = oracle.bench
         space = bench.space
-        n = len(events)
-        fv = np.asarray(bench.fidelity.values, dtype=np.float64)
-        fv_ext = np.append(fv, np.nan)  # index -1 -> NaN
-        seeds = np.asarray(oracle.tuning_seeds, dtype=np.int64)
-        cols: dict[str, np.ndarray] = {}
-        if n:
-            t = list(zip(*events, strict=True))
-            cols["time"] = np.asarray(t[0], dtype=np.float64)
-            cols["start_time"] = np.asarray(t[1], dtype=np.float64)
-            cols["trial_id"] = np.asarray(t[2], dtype=np.int64)
-            cols["worker"] = np.asarray(t[3], dtype=np.int64)
-            cols["fidelity"] = fv[np.asarray(t[4], dtype=np.int64)]
-            cols["resumed_from"] = fv_ext[np.asarray(t[5], dtype=np.int64)]
-            cols["config_id"] = np.asarray(t[6], dtype=np.int64)
-            cols["seed"] = seeds[np.asarray(t[7], dtype=np.int64)]
-            cols["value"] = np.asarray(t[8], dtype=np.float64)
-            cols["cost"] = np.asarray(t[9], dtype=np.float64)
-            cols["incumbent_trial"] = np.asarray(t[10], dtype=np.int64)
-            cols["incumbent_config_id"] = np.asarray(t[11], dtype=np.int64)
-            cols["incumbent_fidelity"] = fv_ext[np.asarray(t[12], dtype=np.int64)]
-            cols["incumbent_value"] = np.where(
-                cols["incumbent_trial"] >= 0, np.asarray(t[13], dtype=np.float64), np.nan
-            )
-            cols["incumbent_test_score"] = np.asarray(t[14], dtype=np.float64)
-            ask_walls = np.asarray(t[15], dtype=np.float64)
-        else:
-            for name, typ in EVENT_COLUMNS:
-                cols[name] = np.zeros(0, dtype=np.int64 if pa.types.is_integer(typ) else np.float64)
-            ask_walls = np.zeros(0)
-        tw = np.full(n, np.nan)
-        tw[: len(tell_walls)] = np.asarray(tell_walls[:n], dtype=np.float64)
-        arrays: dict[str, pa.Array] = {
-            name: pa.array(cols[name], type=typ) for name, typ in EVENT_COLUMNS
-        }
-        space_dict = space.to_dict()
-        stored = oracle.stored_configs(cols["config_id"]) if n else None
-        canonical: list[dict[str, Any]] | None = None
-        if stored is None:
-            canonical = [space.validate(c) for c in t_config]
-        trial_ids = cols["trial_id"]
-        for hp in space_dict["hyperparameters"]:
-            typ = _config_arrow_type(hp)
-            hname = hp["name"]
-            if stored is not None:
-                values: Any = stored[hname].tolist()
-            else:
-                assert canonical is not None
-                values = [canonical[i][hname] for i in trial_ids.tolist()]
-            arrays[CONFIG_PREFIX + hname] = pa.array(values, type=typ)
-        arrays["ask_wall_s"] = pa.array(ask_walls, type=pa.float64())
-        arrays["tell_wall_s"] = pa.array(tw, type=pa.float64())
-        table = pa.table(arrays)
-
-        last = events[-1] if events else None
-        has_inc = last is not None and last[10] >= 0
-        inc_config: dict[str, Any] | None = None
-        if has_inc:
-            assert last is not None
-            inc_config = space.validate(t_config[last[10]])
+        inc = incumbent
         meta = TrajectoryMeta(
             protocol=self.protocol,
             benchmark_id=bench.id,
-            table_sha256=bench.meta.sha256,
-            lookup=oracle.lookup,
+            backend_kind=oracle.backend.kind,
+            backend_sha256=oracle.backend.sha256,
             objective=oracle.objective,
             direction=oracle.direction,
             reported_metric=oracle.reported_metric,
             fidelity_name=bench.fidelity.name,
             fidelity_values=tuple(bench.fidelity.values),
-            space=space_dict,
+            space=space.to_dict(),
             repetition=self.repetition,
             repetition_seed=self.rep_seed,
             optimizer_seed=self.opt_seed,
@@ -626,14 +621,23 @@ class _Study:
             stop_reason=reason,
             fault=fault,
             end_time=float(end_time),
-            n_evaluations=n,
+            n_evaluations=len(log),
             n_trials=n_trials,
             n_discarded=n_discarded,
-            incumbent_trial=int(last[10]) if has_inc and last is not None else None,
-            incumbent_config_id=int(last[11]) if has_inc and last is not None else None,
-            incumbent_fidelity=float(fv[last[12]]) if has_inc and last is not None else None,
-            incumbent_value=float(last[13]) if has_inc and last is not None else None,
-            incumbent_test_score=float(last[14]) if has_inc and last is not None else None,
-            incumbent_config=inc_config,
+            incumbent_trial=None if inc is None else inc.trial,
+            incumbent_config_id=None if inc is None else inc.config_id,
+            incumbent_fidelity=None if inc is None else inc.fidelity,
+            incumbent_value=None if inc is None else float(inc.value),
+            incumbent_test_score=None if inc is None else float(inc.test_score),
+            incumbent_config=None if inc is None else space.validate(t_config[inc.trial]),
         )
-        return Trajectory(meta=meta, table=table, timing=timing)
+        return Trajectory(meta=meta, table=log.table(t_config), timing=timing)
+
+
+@dataclass(frozen=True)
+class _Incumbent:
+    trial: int
+    config_id: int
+    fidelity: float
+    value: float
+    test_score: float

@@ -24,8 +24,11 @@ order). Columns:
 ``tell_wall_s``           float64  wall time of its ``tell`` (machine-dependent)
 ========================  =======  ==================================================================
 
+Columns are built here and only here: the simulator hands each finished evaluation to a
+:class:`TrajectoryBuilder` by name and asks it for the :class:`Trajectory` at the end.
+
 Determinism scope: everything except the two ``*_wall_s`` columns and the ``timing`` record is a
-pure function of (benchmark table, protocol, repetition, optimizer code). :meth:`Trajectory.digest`
+pure function of (benchmark backend, protocol, repetition, optimizer code). :meth:`Trajectory.digest`
 is a sha256 over exactly that part (metadata JSON plus column bytes); it is stored in the file and
 re-checked on read. ``write(path, include_timing=False)`` writes zeros for the wall-time columns and
 no timing record, so that file is byte-identical across reruns.
@@ -39,7 +42,8 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -49,21 +53,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hpobench._arrowio import read_parquet_bytes
 from hpobench._atomic import write_atomic
 from hpobench._errors import HPOBenchError, ProtocolError, TrajectoryError
 from hpobench.harness._protocol import Protocol
+from hpobench.space import SearchSpace
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "RunStatus",
     "Trajectory",
+    "TrajectoryBuilder",
     "TrajectoryError",
     "TrajectoryMeta",
 ]
 
 FORMAT_NAME = "hpobench-trajectory"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: the metadata records ``backend_kind`` and ``backend_sha256`` (a table's or a surrogate's
+file) instead of version 1's ``table_sha256`` and ``lookup``."""
 _META_KEY = b"hpobench.trajectory"
 _TIMING_KEY = b"hpobench.timing"
 _DIGEST_KEY = b"hpobench.digest"
@@ -116,6 +125,8 @@ def _jsonable(x: Any) -> Any:
 class TrajectoryMeta:
     """Everything needed to interpret, verify and reproduce one run.
 
+    ``backend_kind`` (``"table"`` or ``"surrogate"``) and ``backend_sha256`` identify what answered
+    the evaluations (:attr:`hpobench.benchmark.Benchmark.backend`).
     ``incumbent_*`` describe the final incumbent (``None`` when the run has none): the trial with
     the best objective among evaluations at the highest fidelity reached with a finite objective
     (ties: the earlier evaluation stays); ``incumbent_test_score`` is the run's answer.
@@ -123,8 +134,8 @@ class TrajectoryMeta:
 
     protocol: Protocol
     benchmark_id: str
-    table_sha256: str
-    lookup: str
+    backend_kind: str
+    backend_sha256: str
     objective: str
     direction: str
     reported_metric: str
@@ -192,10 +203,17 @@ class TrajectoryMeta:
                 f"{source}: metadata must be a JSON object, but is {type(d).__name__}."
             )
         if d.get("format") != FORMAT_NAME or d.get("format_version") != FORMAT_VERSION:
+            older = d.get("format") == FORMAT_NAME and d.get("format_version") == 1
             raise TrajectoryError(
                 f"{source}: must be format {FORMAT_NAME!r} version {FORMAT_VERSION}, but declares "
-                f"{d.get('format')!r} version {d.get('format_version')!r}. It was written by another "
-                "hpobench version; rerun it or read it with that version."
+                f"{d.get('format')!r} version {d.get('format_version')!r}. "
+                + (
+                    "Version 1 recorded a table_sha256 instead of the backend kind and sha256 and "
+                    "was produced under a v1 protocol; rerun it with this hpobench."
+                    if older
+                    else "It was written by another hpobench version; rerun it or read it with "
+                    "that version."
+                )
             )
         names = {f.name for f in fields(cls)}
         missing = sorted(names - set(d))
@@ -249,6 +267,131 @@ def _schema(meta: TrajectoryMeta) -> list[tuple[str, pa.DataType]]:
         cols.append((CONFIG_PREFIX + hp["name"], _config_arrow_type(hp)))
     cols.extend((w, pa.float64()) for w in WALL_COLUMNS)
     return cols
+
+
+class TrajectoryBuilder:
+    """Collects one run's events and builds the trajectory's columns (the one place that knows
+    the column layout besides :data:`EVENT_COLUMNS`).
+
+    The simulator calls :meth:`add` once per counted evaluation, in finishing order, and
+    :meth:`set_tell_wall` after its ``tell``; :meth:`table` builds the Arrow table. Fidelities
+    and seeds are passed as indices into ``fidelity_values`` / ``tuning_seeds`` (``-1``: none).
+    """
+
+    __slots__ = ("_fv", "_fv_ext", "_rows", "_seeds", "_space", "_tell_walls")
+
+    def __init__(
+        self,
+        *,
+        space: SearchSpace,
+        fidelity_values: tuple[int | float, ...],
+        tuning_seeds: tuple[int, ...],
+    ) -> None:
+        self._space = space
+        self._fv = np.asarray(fidelity_values, dtype=np.float64)
+        self._fv_ext = np.append(self._fv, np.nan)  # index -1 -> NaN
+        self._seeds = np.asarray(tuning_seeds, dtype=np.int64)
+        self._rows: list[tuple[Any, ...]] = []
+        self._tell_walls: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(
+        self,
+        *,
+        time: float,
+        start_time: float,
+        trial_id: int,
+        worker: int,
+        fidelity_index: int,
+        resumed_from_index: int,
+        config_id: int,
+        seed_index: int,
+        value: float,
+        cost: float,
+        incumbent_trial: int,
+        incumbent_config_id: int,
+        incumbent_fidelity_index: int,
+        incumbent_value: float,
+        incumbent_test_score: float,
+        ask_wall_s: float,
+    ) -> None:
+        """Record one counted evaluation and the incumbent after it."""
+        self._rows.append(
+            (time, start_time, trial_id, worker, fidelity_index, resumed_from_index, config_id,
+             seed_index, value, cost, incumbent_trial, incumbent_config_id,
+             incumbent_fidelity_index, incumbent_value, incumbent_test_score, ask_wall_s)
+        )  # fmt: skip
+
+    def set_tell_wall(self, seconds: float) -> None:
+        """Wall time of the ``tell`` of the latest recorded evaluation."""
+        self._tell_walls.append(seconds)
+
+    def table(self, trial_configs: Sequence[Mapping[str, Any]]) -> pa.Table:
+        """The events as an Arrow table; ``trial_configs[i]`` is trial ``i``'s configuration."""
+        n = len(self._rows)
+        cols: dict[str, np.ndarray] = {}
+        if n:
+            t = list(zip(*self._rows, strict=True))
+            f64, i64 = np.float64, np.int64
+            cols["time"] = np.asarray(t[0], dtype=f64)
+            cols["start_time"] = np.asarray(t[1], dtype=f64)
+            cols["trial_id"] = np.asarray(t[2], dtype=i64)
+            cols["worker"] = np.asarray(t[3], dtype=i64)
+            cols["fidelity"] = self._fv[np.asarray(t[4], dtype=i64)]
+            cols["resumed_from"] = self._fv_ext[np.asarray(t[5], dtype=i64)]
+            cols["config_id"] = np.asarray(t[6], dtype=i64)
+            cols["seed"] = self._seeds[np.asarray(t[7], dtype=i64)]
+            cols["value"] = np.asarray(t[8], dtype=f64)
+            cols["cost"] = np.asarray(t[9], dtype=f64)
+            cols["incumbent_trial"] = np.asarray(t[10], dtype=i64)
+            cols["incumbent_config_id"] = np.asarray(t[11], dtype=i64)
+            cols["incumbent_fidelity"] = self._fv_ext[np.asarray(t[12], dtype=i64)]
+            cols["incumbent_value"] = np.where(
+                cols["incumbent_trial"] >= 0, np.asarray(t[13], dtype=f64), np.nan
+            )
+            cols["incumbent_test_score"] = np.asarray(t[14], dtype=f64)
+            ask_walls = np.asarray(t[15], dtype=f64)
+        else:
+            for name, typ in EVENT_COLUMNS:
+                cols[name] = np.zeros(0, dtype=np.int64 if pa.types.is_integer(typ) else np.float64)
+            ask_walls = np.zeros(0)
+        tell_walls = np.full(n, np.nan)
+        tell_walls[: len(self._tell_walls)] = np.asarray(self._tell_walls[:n], dtype=np.float64)
+        arrays: dict[str, pa.Array] = {
+            name: pa.array(cols[name], type=typ) for name, typ in EVENT_COLUMNS
+        }
+        trial_ids = cols["trial_id"].tolist()
+        in_order = trial_ids == list(range(len(trial_configs)))  # every trial evaluated once
+        for hp, hp_dict in zip(self._space, self._space.to_dict()["hyperparameters"], strict=True):
+            name = hp.name
+            per_trial = list(map(operator.itemgetter(name), trial_configs))
+            values = _canonical_values(
+                hp, per_trial if in_order else [per_trial[i] for i in trial_ids]
+            )
+            arrays[CONFIG_PREFIX + name] = pa.array(values, type=_config_arrow_type(hp_dict))
+        arrays["ask_wall_s"] = pa.array(ask_walls, type=pa.float64())
+        arrays["tell_wall_s"] = pa.array(tell_walls, type=pa.float64())
+        return pa.table(arrays)
+
+
+def _canonical_values(hp: Any, values: list[Any]) -> list[Any]:
+    """``hp.validate`` of each value: the declared form (``0.30000000000000004`` -> ``0.3``).
+
+    The values were validated when they were evaluated; this only canonicalises them, once per
+    distinct ``(type, value)`` (a column has few), and not at all for the common case of values
+    already in their declared form (re-validating every event was a third of a run's harness
+    time).
+    """
+    try:
+        distinct = set(zip(map(type, values), values, strict=True))
+    except TypeError:  # unhashable: validate says what is wrong
+        return [hp.validate(v) for v in values]
+    canon = {key: hp.validate(key[1]) for key in distinct}
+    if all(type(c) is t and c == v for (t, v), c in canon.items()):
+        return values
+    return [canon[(type(v), v)] for v in values]
 
 
 def _digest(meta_json: str, table: pa.Table) -> str:
@@ -339,7 +482,7 @@ class Trajectory:
         cls, payload: bytes, *, source: str = "<bytes>", protocol: Protocol | None = None
     ) -> Trajectory:
         try:
-            table = pq.read_table(io.BytesIO(payload))
+            table = read_parquet_bytes(payload)  # no Python buffers left to Arrow threads
         except (pa.ArrowInvalid, OSError, ValueError) as e:
             raise TrajectoryError(
                 f"{source}: not a readable parquet file (truncated or corrupted?): {e}"

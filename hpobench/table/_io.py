@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +29,14 @@ from hpobench.space import Float, Int, Ordinal, SearchSpace
 from hpobench.table._meta import TableMeta
 from hpobench.table._table import Table
 
-__all__ = ["META_FILE", "TABLE_FILE", "read_table", "sha256_file", "write_table"]
+__all__ = [
+    "META_FILE",
+    "TABLE_FILE",
+    "read_table",
+    "reference_runtime",
+    "sha256_file",
+    "write_table",
+]
 
 TABLE_FILE = "table.parquet"
 META_FILE = "meta.json"
@@ -41,6 +49,21 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def reference_runtime(meta: TableMeta, runtime: np.ndarray) -> float | None:
+    """Median full-fidelity runtime over all configurations and tuning seeds (NaN ignored).
+
+    ``runtime`` is the runtime metric, float32 ``[n_configs, n_seeds, n_steps]`` in ``meta.seeds``
+    order. This is the unit of a protocol's time budget; ``None`` when it is not a positive
+    finite number (a table without meaningful runtimes).
+    """
+    pos = [meta.seeds.index(s) for s in meta.tuning_seeds]
+    final = np.asarray(runtime, dtype=np.float32)[:, pos, -1].astype(np.float64)
+    if not np.any(np.isfinite(final)):
+        return None
+    ref = float(np.nanmedian(final))
+    return ref if math.isfinite(ref) and ref > 0 else None
 
 
 def _hp_arrow_type(space: SearchSpace, name: str) -> pa.DataType:
@@ -140,6 +163,7 @@ def write_table(
         np.tile(np.asarray(meta.seeds, dtype=np.int64), n_configs), type=pa.int64()
     )
     offsets = pa.array(np.arange(0, n_configs * n_seeds * n_steps + 1, n_steps, dtype=np.int32))
+    ref_runtime: float | None = None
     for name in meta.metrics:
         try:
             arr = np.asarray(metrics[name], dtype=np.float32)
@@ -150,6 +174,8 @@ def write_table(
                 f"metric {name!r} must have shape (n_configs, n_seeds, n_steps) = "
                 f"{(n_configs, n_seeds, n_steps)}, but got {arr.shape}."
             )
+        if name == meta.runtime_metric:
+            ref_runtime = reference_runtime(meta, arr)
         arrays[name] = pa.ListArray.from_arrays(
             offsets, pa.array(arr.reshape(-1), type=pa.float32())
         )
@@ -172,7 +198,7 @@ def write_table(
     payload = sink.getvalue().to_pybytes()
     digest = hashlib.sha256(payload).hexdigest()
     write_atomic(directory / TABLE_FILE, payload)
-    final = replace(meta, sha256=digest, n_configs=n_configs)
+    final = replace(meta, sha256=digest, n_configs=n_configs, reference_runtime=ref_runtime)
     write_atomic(directory / META_FILE, final.to_json().encode("utf-8"))
     return final
 
@@ -197,7 +223,16 @@ def read_table(directory: str | Path, *, verify_checksum: bool = True) -> Table:
         tbl = pq.read_table(path)
     except (pa.ArrowException, OSError) as e:
         raise TableError(f"{path}: not a readable parquet file ({e}).") from None
-    return _to_dense(tbl, meta, source=str(path))
+    table = _to_dense(tbl, meta, source=str(path))
+    if meta.reference_runtime is not None:
+        got = reference_runtime(meta, table.metric(meta.runtime_metric))
+        if got != meta.reference_runtime:
+            raise TableIntegrityError(
+                f"{directory / META_FILE}: reference_runtime must equal the median full-fidelity "
+                f"runtime over all configurations and tuning seeds, {got!r}, but meta.json records "
+                f"{meta.reference_runtime!r}."
+            )
+    return table
 
 
 def _to_dense(tbl: pa.Table, meta: TableMeta, *, source: str) -> Table:

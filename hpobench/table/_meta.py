@@ -9,13 +9,16 @@ shapes) are checked against the parquet, never trusted blindly.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from hpobench._errors import HPOBenchError, TableError
+from hpobench._validate import INT64_MAX, check_int
 from hpobench.fidelity import Fidelity
 from hpobench.space import SearchSpace
 
@@ -39,6 +42,22 @@ def parse_id(benchmark_id: str) -> tuple[str, str, int]:
             f"but got {benchmark_id!r}."
         )
     return m["family"], m["task"], int(m["version"])
+
+
+def _seed_tuple(benchmark_id: str, what: str, values: Any) -> tuple[int, ...]:
+    """Seeds as a tuple of ints: ``0.5`` or ``True`` is refused, never truncated to 0 or 1."""
+    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+        raise TableError(f"{benchmark_id}: {what} must be a list of integers, but got {values!r}.")
+    return tuple(
+        check_int(
+            f"{benchmark_id}: each of {what}",
+            v,
+            low=-INT64_MAX - 1,
+            high=INT64_MAX,
+            error=TableError,
+        )
+        for v in values
+    )
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,9 @@ class TableMeta:
     sha256: str = ""
     n_configs: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    reference_runtime: float | None = None
+    """Median full-fidelity runtime (s) over all configurations and tuning seeds (the unit of a
+    protocol's time budget); computed by ``write_table`` and checked by ``read_table``."""
 
     def __post_init__(self) -> None:
         parse_id(self.id)
@@ -95,9 +117,14 @@ class TableMeta:
                 raise TableError(
                     f"{self.id}: metric {name!r} is named in meta but not among {list(self.metrics)}."
                 )
-        seeds = tuple(int(s) for s in self.seeds)
-        tuning = tuple(int(s) for s in self.tuning_seeds)
-        test = tuple(int(s) for s in self.test_seeds)
+        seeds, tuning, test = (
+            _seed_tuple(self.id, what, v)
+            for what, v in (
+                ("seeds", self.seeds),
+                ("tuning_seeds", self.tuning_seeds),
+                ("test_seeds", self.test_seeds),
+            )
+        )
         if len(set(seeds)) != len(seeds):
             raise TableError(f"{self.id}: seeds must be distinct, got {list(seeds)}.")
         if not tuning or not set(tuning) <= set(seeds) or not set(test) <= set(seeds):
@@ -109,9 +136,31 @@ class TableMeta:
             raise TableError(
                 f"{self.id}: tuning and test seeds must be disjoint, got {list(tuning)} and {list(test)}."
             )
+        ref = self.reference_runtime
+        if ref is not None and (
+            isinstance(ref, bool)
+            or not isinstance(ref, (int, float))
+            or not math.isfinite(ref)
+            or ref <= 0
+        ):
+            raise TableError(
+                f"{self.id}: reference_runtime must be None or a positive finite number of "
+                f"seconds, but got {ref!r}."
+            )
+        if ref is not None:
+            object.__setattr__(self, "reference_runtime", float(ref))
+        for name in ("metrics", "dataset", "generation", "extra"):  # read-only views
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "tuning_seeds", tuning)
         object.__setattr__(self, "test_seeds", test)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mappingproxy fields do not pickle; rebuild from plain dicts
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("metrics", "dataset", "generation", "extra"):
+            kw[name] = dict(kw[name])
+        return (_rebuild_meta, (kw,))
 
     @property
     def family(self) -> str:
@@ -146,6 +195,11 @@ class TableMeta:
             "reported_metric": self.reported_metric,
             "runtime_metric": self.runtime_metric,
             "runtime_description": self.runtime_description,
+            **(
+                {"reference_runtime": self.reference_runtime}
+                if self.reference_runtime is not None
+                else {}
+            ),
             "seeds": {
                 "all": list(self.seeds),
                 "tuning": list(self.tuning_seeds),
@@ -195,6 +249,7 @@ class TableMeta:
                 sha256=d["table"]["sha256"],
                 n_configs=int(d["table"].get("n_configs", 0)),
                 extra=d.get("extra", {}),
+                reference_runtime=_optional_float(d.get("reference_runtime")),
             )
         except HPOBenchError as e:  # a bad space, fidelity, metric or seed list: name the file
             raise TableError(f"{source}: invalid v1 metadata: {e}") from None
@@ -217,3 +272,15 @@ class TableMeta:
         except json.JSONDecodeError as e:
             raise TableError(f"{p}: must be valid JSON, but parsing failed: {e}.") from None
         return cls.from_dict(d, source=str(p))
+
+
+def _optional_float(x: Any) -> float | None:
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"'reference_runtime' must be a number, got {x!r}")
+    return float(x)
+
+
+def _rebuild_meta(kw: dict[str, Any]) -> TableMeta:
+    return TableMeta(**kw)

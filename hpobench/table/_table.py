@@ -3,17 +3,25 @@
 All metrics live in one float32 array ``data[config, seed, step, metric]`` so that a single
 index expression answers a query; configurations are kept as one numpy column per
 hyperparameter. Tables are built by :func:`hpobench.table.read_table` (from parquet) or by the
-writers; they are read-only (arrays are flagged non-writeable).
+writers. They are immutable for real: the constructor moves every array into an immutable
+``bytes`` buffer (:func:`hpobench._readonly.sealed`), so neither ``setflags(write=True)`` nor
+anything reached through ``.base`` can change a table after its checksum was verified. String
+columns become fixed-width unicode arrays. (The one exception: a column mixing value types, e.g.
+``(True, 0, "auto")``, can only be an object array, flagged read-only; ``read_table`` never
+produces one, since the parquet format gives a column one type.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
 from hpobench._errors import SeedError, TableError
+from hpobench._readonly import sealed
 from hpobench.space import Config
 from hpobench.table._meta import TableMeta
 
@@ -61,8 +69,13 @@ class Table:
                 raise TableError(
                     f"{m.id}: config column {name!r} has {len(col)} rows, expected {n}."
                 )
-            col.flags.writeable = False
-        self.data.flags.writeable = False
+        cols = {name: _sealed_column(col) for name, col in self.configs.items()}
+        object.__setattr__(self, "configs", MappingProxyType(cols))
+        object.__setattr__(self, "data", sealed(self.data))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a mappingproxy does not pickle; the arrays pickle as copies and are sealed again
+        return (Table, (self.meta, dict(self.configs), self.data, self.metric_names))
 
     @property
     def n_configs(self) -> int:
@@ -118,3 +131,12 @@ class Table:
             k: (x.item() if isinstance(x := v[int(config_id)], np.generic) else x)
             for k, v in self.configs.items()
         }
+
+
+def _sealed_column(col: np.ndarray) -> np.ndarray:
+    try:
+        return sealed(col)
+    except TypeError:  # mixed value types: an object array is the only representation
+        out = np.array(col, dtype=object, copy=True)
+        out.flags.writeable = False
+        return out

@@ -38,6 +38,14 @@ def test_meta_is_consistent(bench: Benchmark) -> None:
     assert not set(bench.tuning_seeds) & set(bench.test_seeds)
     # the optimizer never tunes on a test-split metric
     assert bench.metrics[bench.objective].split != "test"
+    # the unit of the time budget is recorded in meta.json, and agrees with the data
+    assert meta.reference_runtime is not None and bench.reference_runtime == meta.reference_runtime
+    assert bench.backend.kind in ("table", "surrogate") and len(bench.backend.sha256) == 64
+    if isinstance(bench, TabularBenchmark):
+        tuning = [bench.seeds.index(s) for s in bench.tuning_seeds]
+        runtime = bench.table.metric(meta.runtime_metric)[:, tuning, -1].astype(np.float64)
+        assert meta.reference_runtime == float(np.nanmedian(runtime))
+        assert bench.backend.sha256 == meta.sha256
     assert meta.citation and meta.licence and meta.description
     assert len(meta.sha256) == 64
     assert SearchSpace.from_json(bench.space.to_json()) == bench.space
@@ -73,10 +81,8 @@ def test_sampled_config_answers_every_fidelity_and_seed(bench: Benchmark) -> Non
 
 
 def test_batch_agrees_with_single_queries(bench: Benchmark) -> None:
-    if isinstance(bench, TabularBenchmark) and bench.index.kind == "hash":
-        # Sampled-configuration tables answer space samples through the nearest stored config
-        # (as the harness does); both paths must snap identically.
-        bench = TabularBenchmark(bench.table, off_table="nearest")
+    # Sampled-configuration tables answer space samples through the nearest stored config
+    # (as the harness does); both paths must snap identically.
     configs = bench.space.sample_many(np.random.default_rng(1), 32)
     seeds = np.resize(np.asarray(bench.seeds), 32)
     out = bench.query_batch(configs, fidelity=bench.fidelity.max, seed=seeds)

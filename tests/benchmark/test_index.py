@@ -23,7 +23,7 @@ from hpobench import (
     read_table,
     write_table,
 )
-from hpobench.benchmark._index import GridIndex, HashIndex, build_index
+from hpobench.benchmark._index import GridIndex, HashIndex, OffTableError, build_index
 
 
 def _bench(tmp: Path, synth: SimpleNamespace, space: SearchSpace, configs: Any) -> TabularBenchmark:
@@ -44,8 +44,9 @@ def test_huge_int_grid_uses_hash_index(tmp_path: Path, synth: SimpleNamespace) -
     bench = _bench(tmp_path, synth, space, {"a": [0, 5, 10**6], "b": [1, 2, 3]})
     assert bench.index.kind == "hash"
     assert bench.config_id({"a": 5, "b": 2}) == 1
-    with pytest.raises(ConfigError, match=r"is in the search space but not in the table"):
-        bench.config_id({"a": 5, "b": 3})
+    with pytest.raises(OffTableError, match=r"is in the search space but not in the table"):
+        bench.index.row({"a": 5, "b": 3})
+    assert bench.config_id({"a": 5, "b": 3}) == 1  # the benchmark answers the nearest row
 
 
 @settings(
@@ -104,8 +105,10 @@ def test_hash_index_bool_guard_and_canonical_values(tmp_path: Path, synth: Simpl
     assert bench.config_id({"x": 0.5, "drop": near}) == 2
     assert bench.config_ids({"x": [0.5, 1.0], "drop": [near, 0.3]}).tolist() == [2, 0]
     assert bench.config_ids([{"x": 0.5, "drop": near}]).tolist() == [2]
-    with pytest.raises(ConfigError, match=r"not in the table.*Nearest stored configuration"):
-        bench.config_ids({"x": [0.5, 0.75], "drop": [0.3, 0.3]})
+    with pytest.raises(OffTableError, match=r"not in the table.*Nearest stored configuration"):
+        bench.index.rows({"x": np.asarray([0.5, 0.75]), "drop": np.asarray([0.3, 0.3])})
+    nearest = bench.index.nearest_row({"x": 0.75, "drop": 0.3})
+    assert bench.config_ids({"x": [0.5, 0.75], "drop": [0.3, 0.3]}).tolist() == [2, nearest]
     with pytest.raises(ConfigError, match=r"x must lie in \[0.0, 1.0\], but got 2.0"):
         bench.config_ids({"x": [0.5, 2.0], "drop": [0.3, 0.3]})
     with pytest.raises(ConfigError, match=r"x must be a number in \[0.0, 1.0\], but got True"):
@@ -151,8 +154,9 @@ def test_single_hyperparameter_space(tmp_path: Path, synth: SimpleNamespace) -> 
     bench = _bench(tmp_path, synth, space, {"a": [4, 1]})
     assert bench.config_id({"a": 1}) == 1
     assert bench.config_ids({"a": [4, 1, 1]}).tolist() == [0, 1, 1]
-    with pytest.raises(ConfigError, match=r"Nearest stored configuration: \{'a': 1\}"):
-        bench.config_id({"a": 2})
+    with pytest.raises(OffTableError, match=r"Nearest stored configuration: \{'a': 1\}"):
+        bench.index.row({"a": 2})
+    assert bench.config_id({"a": 2}) == 1
 
 
 def test_nearest_row_and_unit_matrix(make_table: Any) -> None:

@@ -257,7 +257,7 @@ def test_merge_writes_a_loadable_registered_table(
     table = read_table(isolated_registry / "gbt-tiny" / "concrete")
     assert table.data.shape == (3, 4, 3, 4)
     assert np.all(np.diff(table.metric("runtime"), axis=2) >= 0)
-    bench = hpobench.make("gbt-tiny/concrete-v1", off_table="nearest")
+    bench = hpobench.make("gbt-tiny/concrete-v1")
     result = bench.query(table.config(1), fidelity=6, seed=2)
     assert result.metrics["valid_loss"] == pytest.approx(float(table.metric("valid_loss")[1, 2, 2]))
     gen = table.meta.generation

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from hpobench import registry
-from hpobench.fidelity import Fidelity
 from hpobench.harness import Protocol, Suggestion, Suite
 from hpobench.space import Categorical, Float, Int, Ordinal, SearchSpace
-from hpobench.table import MetricSpec, TableMeta, write_table
+from hpobench.table import MetricSpec
+from hpobench.testing import write_benchmark
 
 GRID = SearchSpace(
     [
@@ -70,24 +70,20 @@ def write_mf_table(
     runtime = (
         step_cost * per_config[:, None, None] * (steps[None, None, :] + 1) * np.ones((1, 4, 1))
     )
-    meta = TableMeta(
-        id=benchmark_id,
-        description="harness test table",
+    metrics = {"valid_loss": valid, "test_loss": valid + 5000.0, "runtime": runtime}
+    write_benchmark(
+        directory,
+        benchmark_id=benchmark_id,
         space=space,
-        fidelity=Fidelity("epoch", tuple(range(1, n_steps + 1))),
-        metrics=METRICS,
-        objective="valid_loss",
-        reported_metric="test_loss",
+        configs=configs,
+        n_steps=n_steps,
+        metrics=metrics,
+        metric_specs=METRICS,
         seeds=(0, 1, 2, 3),
         tuning_seeds=TUNING,
         test_seeds=TEST,
-        dataset={"name": "synthetic"},
         generation={"by": "tests/harness/conftest.py"},
-        citation="none",
-        licence="CC0-1.0",
     )
-    metrics = {"valid_loss": valid, "test_loss": valid + 5000.0, "runtime": runtime}
-    write_table(directory, meta, configs, metrics)
     return directory
 
 

@@ -6,11 +6,19 @@ import importlib.util
 import os
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from hpobench import OptimizerError, ProtocolError
-from hpobench.harness import RunStatus, Trajectory, run_suite, trajectory_path
+from hpobench.harness import (
+    RunStatus,
+    Trajectory,
+    load_optimizer,
+    run_study,
+    run_suite,
+    trajectory_path,
+)
 
 OPTIMIZER = """
 import numpy as np
@@ -133,10 +141,22 @@ def test_faults_end_only_their_run(suite: SimpleNamespace, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"repetitions": 0}, ProtocolError, "`repetitions >= 1`"),
+        (
+            {"repetitions": 0},
+            ProtocolError,
+            r"repetitions must be an integer in \[1, 10000\], but got 0",
+        ),
         ({"executor": "threads"}, ProtocolError, "executor must be one of"),
-        ({"n_processes": 0, "executor": "pool"}, ProtocolError, "`n_processes >= 1`"),
-        ({"call_timeout": 0}, ProtocolError, "call_timeout must be None or `> 0`"),
+        (
+            {"n_processes": 0, "executor": "pool"},
+            ProtocolError,
+            r"n_processes must be an integer in \[1, 4096\]",
+        ),
+        (
+            {"call_timeout": 0},
+            ProtocolError,
+            "call_timeout must be None \\(no limit\\) or a finite",
+        ),
         ({"suite": "no-such-suite"}, ProtocolError, "Unknown suite"),
     ],
 )
@@ -187,3 +207,45 @@ def test_ray_gives_the_same_files(suite: SimpleNamespace, tmp_path: Path) -> Non
     assert [r.outcome for r in remote] == ["ran", "ran"], [r.reason for r in remote]
     for s, r in zip(serial, remote, strict=True):
         assert_same_run(s.path, r.path)
+
+
+@pytest.mark.parametrize("value", [0, -1.0, float("inf"), float("nan"), True, "5"])
+def test_call_timeout_has_one_rule_everywhere(
+    suite: SimpleNamespace, tmp_path: Path, value: Any
+) -> None:
+    """One check for run_study, run_suite and the CLI (before: run_study took inf, the CLI not)."""
+    opt = write_optimizer(tmp_path)
+    with pytest.raises(ProtocolError, match=r"call_timeout must be None \(no limit\)"):
+        run_suite(opt, suite.protocol, out=tmp_path, suite=suite.ids, call_timeout=value)
+    with pytest.raises(ProtocolError, match=r"call_timeout must be None \(no limit\)"):
+        run_study(suite.ids[0], load_optimizer(opt), suite.protocol, 0, call_timeout=value)
+
+
+class _FactoryProxy:
+    """A factory that is an object, as a sandbox's proxy to an optimizer in another process is."""
+
+    optimizer_name = "proxy:random"
+    version = "1"
+
+    def __call__(self, problem: Any, seed: int) -> Any:
+        import numpy as np
+
+        from hpobench.harness import Suggestion
+
+        class Opt:
+            rng = np.random.default_rng(seed)
+
+            def ask(self) -> Suggestion:
+                return Suggestion(problem.space.sample(self.rng))
+
+            def tell(self, s: Suggestion, e: Any) -> None:
+                pass
+
+        return Opt()
+
+
+def test_a_factory_proxy_object_runs(suite: SimpleNamespace, tmp_path: Path) -> None:
+    res = run_suite(_FactoryProxy(), suite.protocol, out=tmp_path, suite=suite.ids, repetitions=1)
+    assert [r.outcome for r in res] == ["ran", "ran"] and all(r.n_evaluations for r in res)
+    traj = run_study(suite.ids[0], _FactoryProxy(), suite.protocol, 0)
+    assert (traj.meta.optimizer_name, traj.meta.optimizer_version) == ("proxy:random", "1")

@@ -56,7 +56,7 @@ def test_run_and_rerun(setup: SimpleNamespace, capsys: pytest.CaptureFixture[str
         (["--suite", "fcent"], "Did you mean .*'fcnet'"),
         (["--optimizer", "nope.py"], "must exist"),
         (["--workers-pool", "0"], "--workers-pool must be >= 1"),
-        (["--call-timeout", "-1"], "--call-timeout must be >= 0"),
+        (["--call-timeout", "-1"], "call_timeout must be None \\(no limit\\) or a finite number"),
     ],
 )
 def test_bad_input_is_one_clear_line(
@@ -82,8 +82,8 @@ def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     text = capsys.readouterr().out
     for needle in (
-        "sf-serial-v1",
-        "mf-async4-v1",
+        "sf-serial-v2",
+        "mf-async4-v2",
         "--workers-pool",
         "--ray",
         "make_optimizer",

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import hpobench
 from hpobench import BenchmarkNotFoundError, ProtocolError
 from hpobench.harness import (
+    PinnedTask,
     Protocol,
     Suite,
     _protocol,
     get_protocol,
     get_suite,
     list_protocols,
+    read_protocol,
     register_protocol,
     resolve_suite,
+    run_study,
+    run_suite,
+    write_protocol,
 )
 
 
 def test_shipped_protocols() -> None:
     names = list_protocols()
-    assert {"sf-serial-v1", "mf-serial-v1", "mf-async4-v1"} <= set(names)
-    sf, mf1, mf4 = (get_protocol(n) for n in ("sf-serial-v1", "mf-serial-v1", "mf-async4-v1"))
+    assert {"sf-serial-v2", "mf-serial-v2", "mf-async4-v2"} <= set(names)
+    sf, mf1, mf4 = (get_protocol(n) for n in ("sf-serial-v2", "mf-serial-v2", "mf-async4-v2"))
     assert (sf.n_workers, sf.allow_resume) == (1, False)
     assert (mf4.n_workers, mf4.allow_resume, mf1.allow_resume) == (4, True, True)
     assert sf.n_full(9) == pytest.approx(20 + 40 * 3)  # YAHPO / CARP-S: 20 + 40 sqrt(d)
@@ -37,13 +45,13 @@ def test_shipped_protocols() -> None:
 
 
 def test_hash_is_stable_and_ignores_the_description() -> None:
-    p = get_protocol("mf-async4-v1")
+    p = get_protocol("mf-async4-v2")
     q = dataclasses.replace(p, description="other words")
     assert p.hash == q.hash and p == q and hash(p) == hash(q)
     r = dataclasses.replace(p, n_workers=8)
     assert r.hash != p.hash
     assert Protocol.from_dict(p.to_dict()).hash == p.hash
-    assert len(p.hash) == 64 and p.version == 1
+    assert len(p.hash) == 64 and p.version == 2
 
 
 @given(
@@ -92,24 +100,24 @@ def test_bad_protocols(field: str, value: object, message: str) -> None:
 
 
 def test_get_protocol_teaches() -> None:
-    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v1'"):
+    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v2'"):
         get_protocol("mf-async4")
-    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v1'"):
+    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v2'"):
         get_protocol("mf-async4-v7")
-    with pytest.raises(ProtocolError, match=r"Did you mean .*'sf-serial-v1'"):
-        get_protocol("sf-serail-v1")
-    p = get_protocol("sf-serial-v1")
+    with pytest.raises(ProtocolError, match=r"Did you mean .*'sf-serial-v2'"):
+        get_protocol("sf-serail-v2")
+    p = get_protocol("sf-serial-v2")
     assert get_protocol(p) is p
 
 
 def test_register_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_protocol, "_user_protocols", {})
-    p = dataclasses.replace(get_protocol("sf-serial-v1"), name="my-sf-v1", n_repetitions=2)
+    p = dataclasses.replace(get_protocol("sf-serial-v2"), name="my-sf-v1", n_repetitions=2)
     assert register_protocol(p) is p and get_protocol("my-sf-v1") is p
     with pytest.raises(ProtocolError, match="already registered"):
         register_protocol(p)
     with pytest.raises(ProtocolError, match="already registered"):
-        register_protocol(get_protocol("sf-serial-v1"))
+        register_protocol(get_protocol("sf-serial-v2"))
 
 
 def test_suites_resolve_lazily(mf: SimpleNamespace) -> None:
@@ -139,3 +147,132 @@ def test_bad_suites() -> None:
         get_suite("lcbech")
     with pytest.raises(ProtocolError, match="at least one non-empty pattern"):
         Suite(name="s", patterns=())
+
+
+# -- pinned protocols -------------------------------------------------------------------------
+def test_shipped_protocols_pin_the_installed_tables() -> None:
+    """Each shipped protocol lists its exact tasks with backend kind and table sha256."""
+    for name in ("sf-serial-v2", "mf-serial-v2", "mf-async4-v2"):
+        p = get_protocol(name)
+        assert p.pinned and p.task_ids() == p.suite.resolve()
+        for t in p.tasks:
+            bench = hpobench.make(t.id)
+            assert (t.backend, t.sha256) == (bench.backend.kind, bench.backend.sha256)
+            p.check_task(t.id, bench.backend)  # accepted
+    assert get_protocol("sf-serial-v2").task_ids()[:1] == ("fcnet/naval-v1",)
+
+
+def test_old_v1_names_point_to_v2() -> None:
+    with pytest.raises(ProtocolError, match="Please use 'sf-serial-v2'"):
+        get_protocol("sf-serial-v1")
+
+
+def _task(**kw: Any) -> PinnedTask:
+    d: dict[str, Any] = {"id": "fam/a-v1", "backend": "table", "sha256": "0" * 64}
+    d.update(kw)
+    return PinnedTask(**d)
+
+
+def test_hash_covers_tasks_sha256_and_references() -> None:
+    p = dataclasses.replace(get_protocol("mf-async4-v2"))
+    t0 = p.tasks[0]
+    other_sha = dataclasses.replace(
+        p, tasks=(dataclasses.replace(t0, sha256="f" * 64), *p.tasks[1:])
+    )
+    other_kind = dataclasses.replace(
+        p, tasks=(dataclasses.replace(t0, backend="surrogate"), *p.tasks[1:])
+    )
+    fewer = dataclasses.replace(p, tasks=p.tasks[1:])
+    refs = p.with_references({t0.id: {"optimum": 0.1, "random_median": 0.5}}, version=3)
+    hashes = {p.hash, other_sha.hash, other_kind.hash, fewer.hash, refs.hash}
+    assert len(hashes) == 5
+    # the same pins built again hash the same; the description stays outside the hash
+    assert dataclasses.replace(refs, description="x").hash == refs.hash
+    assert (
+        Protocol.from_dict(refs.to_dict()) == refs
+        and Protocol.from_dict(refs.to_dict()).hash == refs.hash
+    )
+
+
+def test_with_references_makes_a_new_version(tmp_path: Path) -> None:
+    p = get_protocol("sf-serial-v2")
+    bid = p.tasks[0].id
+    refs = {"optimum": 0.01, "random_median": 0.2, "random_se": 0.003, "n_random": 100}
+    q = p.with_references({bid: refs}, version=3)
+    assert q.name == "sf-serial-v3" and q.task(bid).references == refs
+    assert q.tasks[1].references == {} and q.n_workers == p.n_workers
+    path = write_protocol(q, tmp_path / "sf-serial-v3.json")
+    r = read_protocol(path)
+    assert r == q and r.hash == q.hash and r.task(bid).references == refs
+    # a hand edit of a reference is caught by the recorded hash
+    text = path.read_text().replace('"optimum": 0.01', '"optimum": 0.0')
+    (tmp_path / "edited.json").write_text(text)
+    with pytest.raises(ProtocolError, match="edited by hand"):
+        read_protocol(tmp_path / "edited.json")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "words"),
+    [
+        (lambda: _task(backend="sql"), ProtocolError, "backend must be one of"),
+        (lambda: _task(sha256="abc"), ProtocolError, "sha256 must be 64 lower-case hex"),
+        (lambda: _task(id="noslash"), ProtocolError, "must look like 'family/task-vN'"),
+        (lambda: _task(references={"optimum": float("nan")}), ProtocolError, "finite numbers"),
+        (lambda: _task(references={"n": True}), ProtocolError, "finite numbers"),
+        (lambda: get_protocol("sf-serial-v2").with_references({}, version=2), ProtocolError,
+         "`version > 2`"),
+        (lambda: get_protocol("sf-serial-v2").with_references({"x/y-v1": {}}, version=3),
+         ProtocolError, "are not pinned"),
+        (lambda: Protocol(name="t-v1", suite=Suite(name="s", patterns=("a/*",)), n_workers=1,
+                          n_repetitions=1, allow_resume=False).with_references({}, version=2),
+         ProtocolError, "pins no tasks"),
+        (lambda: Protocol(name="t-v1", suite=Suite(name="s", patterns=("a/*",)), n_workers=1,
+                          n_repetitions=1, allow_resume=False, tasks=(_task(), _task())),
+         ProtocolError, "must be unique"),
+        (lambda: read_protocol("/nonexistent/p.json"), ProtocolError, "Cannot read protocol file"),
+    ],
+)  # fmt: skip
+def test_bad_pins(make: Any, error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words):
+        make()
+
+
+def test_run_against_another_table_is_refused(mf: SimpleNamespace, tmp_path: Path) -> None:
+    """A pinned protocol refuses a task whose table sha256 differs from the pinned one, and a
+    task it does not pin; run_suite refuses before running anything."""
+    bid = mf.table()
+    bench = hpobench.make(bid)
+    pinned = dataclasses.replace(
+        mf.protocol(name="pinned-v1"),
+        tasks=(PinnedTask(id=bid, backend="table", sha256=bench.backend.sha256),),
+    )
+    traj = run_study(bid, mf.Random, pinned, 0)
+    assert traj.meta.backend_sha256 == bench.backend.sha256
+    wrong = dataclasses.replace(
+        pinned, tasks=(dataclasses.replace(pinned.tasks[0], sha256="e" * 64),)
+    )
+    with pytest.raises(
+        ProtocolError, match=r"pins .* to a table with sha256 e{64}, but the installed"
+    ):
+        run_study(bid, mf.Random, wrong, 0)
+    with pytest.raises(ProtocolError, match=r"pins .* to a table with sha256 e{64}"):
+        run_suite(mf.Random, wrong, out=tmp_path / "runs", repetitions=1)
+    assert not (tmp_path / "runs" / "pinned-v1").exists()
+    other = mf.table()
+    with pytest.raises(ProtocolError, match=rf"but not '{other}'"):
+        run_study(other, mf.Random, pinned, 0)
+    with pytest.raises(ProtocolError, match=rf"but not '{other}'"):
+        run_suite(mf.Random, pinned, out=tmp_path / "runs", suite=other, repetitions=1)
+    res = run_suite(mf.Random, pinned, out=tmp_path / "runs", repetitions=1)
+    assert [(r.benchmark_id, r.outcome) for r in res] == [(bid, "ran")]
+
+
+def test_pinned_protocols_pickle() -> None:
+    """Protocols travel to process-pool and Ray workers."""
+    import pickle
+
+    p = get_protocol("sf-serial-v2")
+    q = p.with_references({p.tasks[0].id: {"optimum": 0.5}}, version=3)
+    for proto in (p, q):
+        back = pickle.loads(pickle.dumps(proto))
+        assert back == proto and back.hash == proto.hash

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import signal
 import threading
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hpobench
-from hpobench.benchmark import BatchResult, Benchmark, Result, TabularBenchmark
+from hpobench.benchmark import Backend, BatchResult, Benchmark, Result, TabularBenchmark
 from hpobench.harness import Evaluation, Problem, RunStatus, Suggestion, Trajectory, run_study
 
 CFG = {"width": 32, "act": "tanh", "depth": 2}
@@ -224,21 +225,29 @@ def test_continuous_space_snaps_to_nearest_and_records_it(
     traj = run_study(bid, scripted([Suggestion(cfg)]), mf.protocol(), 0)
     bench = hpobench.make(bid)
     assert isinstance(bench, TabularBenchmark)
-    near = TabularBenchmark(bench.table, off_table="nearest").config_id(cfg)
-    assert traj.meta.lookup == "nearest"
+    near = bench.config_id(cfg)
+    assert near == bench.query(cfg, fidelity=1, seed=0).config_id  # one answer for both
+    assert traj.meta.backend_kind == "table"
+    assert traj.meta.backend_sha256 == bench.backend.sha256 == bench.meta.sha256
     assert traj.events["config_id"][0] == near
     assert traj.events["config.lr"][0] == 0.0123456  # the asked config is kept as asked
 
 
 class _Delegate(Benchmark):
-    """A non-tabular benchmark (as a surrogate would be): answered through ``query`` only."""
+    """A non-tabular benchmark (as a surrogate would be): no table, no index, no config ids;
+    only the Benchmark interface."""
 
     def __init__(self, inner: TabularBenchmark) -> None:
-        self.inner = inner
-        self.meta = inner.meta
+        self._inner = inner
+        self.meta = dataclasses.replace(inner.meta)
+
+    @property
+    def backend(self) -> Backend:
+        return Backend(kind="surrogate", sha256="ab" * 32)
 
     def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Result:
-        return self.inner.query(config, fidelity=fidelity, seed=seed)
+        r = self._inner.query(config, fidelity=fidelity, seed=seed)
+        return dataclasses.replace(r, config_id=-1, curve_block=r.curve_block.copy())
 
     def query_batch(
         self, configs: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, fidelity: Any, seed: Any
@@ -252,7 +261,9 @@ def test_any_benchmark_through_query(mf: SimpleNamespace) -> None:
     assert isinstance(bench, TabularBenchmark)
     a = run_study(bid, mf.Random, mf.protocol(n_workers=2), 0)
     b = run_study(_Delegate(bench), mf.Random, mf.protocol(n_workers=2), 0)
-    assert b.meta.lookup == "query" and (b.events["config_id"] == -1).all()
+    assert (b.meta.backend_kind, b.meta.backend_sha256) == ("surrogate", "ab" * 32)
+    assert (b.events["config_id"] == -1).all()
+    assert a.meta.time_budget == b.meta.time_budget  # the reference runtime comes from meta.json
     for col in ("time", "value", "seed", "incumbent_test_score"):
         np.testing.assert_array_equal(a.events[col], b.events[col])
 
@@ -421,3 +432,72 @@ def test_timeout_outside_the_main_thread(mf: SimpleNamespace) -> None:
     th.join(10)
     assert not th.is_alive()
     assert out[0].meta.fault == "timeout" and out[0].timing["watchdog"] == "async-exception"
+
+
+# -- sealed evaluations -----------------------------------------------------------------------
+def _reachable(*roots: Any) -> list[Any]:
+    """Every object reachable from ``roots`` through references (modules and types excluded)."""
+    import gc
+    import types
+
+    seen: dict[int, Any] = {}
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (types.ModuleType, type)):
+            continue
+        seen[id(obj)] = obj
+        stack.extend(gc.get_referents(obj))
+    return list(seen.values())
+
+
+def test_nothing_the_optimizer_receives_references_table_memory(mf: SimpleNamespace) -> None:
+    """Before: ``Evaluation.curve`` was a view whose ``.base`` was the whole table (test seeds
+    and test metrics included) and ``curve.base.flags.writeable = True`` succeeded."""
+    bid = mf.table()
+    bench = hpobench.make(bid)
+    assert isinstance(bench, TabularBenchmark)
+    seen: list[Any] = []
+
+    class Probe:
+        def __init__(self, problem: Problem, seed: int) -> None:
+            self.problem, self.rng = problem, np.random.default_rng(seed)
+            seen.append(problem)
+
+        def ask(self) -> Suggestion:
+            s = Suggestion(self.problem.space.sample(self.rng), fidelity=3)
+            seen.append(s)
+            return s
+
+        def tell(self, s: Suggestion, ev: Evaluation) -> None:
+            seen.append(ev)
+
+    traj = run_study(bench, Probe, mf.protocol(n_workers=2), 0)
+    assert traj.meta.n_evaluations > 5
+    table = bench.table
+    for obj in _reachable(*seen):
+        assert obj is not bench and obj is not table and obj is not bench.index
+        if isinstance(obj, np.ndarray):
+            assert not np.shares_memory(obj, table.data)
+    evs = [o for o in seen if isinstance(o, Evaluation)]
+    for ev in evs:
+        assert ev.curve.base is None and not ev.curve.flags.writeable  # an owned copy
+        ev.curve.setflags(write=True)  # it is the optimizer's own copy ...
+        ev.curve[:] = -1.0  # ... and writing it changes nothing else
+    again = run_study(bench, mf.Random, mf.protocol(n_workers=2), 0)
+    first = run_study(hpobench.make(bid), mf.Random, mf.protocol(n_workers=2), 0)
+    assert again.digest() == first.digest()
+
+
+def test_query_curve_agrees_with_query(mf: SimpleNamespace) -> None:
+    """TabularBenchmark's fast ``query_curve`` equals the interface's default built on query."""
+    for bid in (mf.table(), mf.table(continuous=True)):
+        bench = hpobench.make(bid)
+        rng = np.random.default_rng(0)
+        for config in bench.space.sample_many(rng, 10):
+            for f in (1, 3, 5):
+                fast = bench.query_curve(config, fidelity=f, seed=1, metric="valid_loss")
+                slow = Benchmark.query_curve(bench, config, fidelity=f, seed=1, metric="valid_loss")
+                assert fast[:3] == slow[:3]
+                np.testing.assert_array_equal(fast.curve, slow.curve)
+                assert fast.curve.base is None and not fast.curve.flags.writeable

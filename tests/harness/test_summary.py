@@ -15,16 +15,16 @@ from hpobench.harness._summary import format_summary, summarize
 def test_sf_budget_is_the_count_even_with_heavy_runtime_tails() -> None:
     # hpobench-nn/phoneme-v1's recorded runtimes reach ~5,000x their median; repetition 3 of
     # random search drew an over-budget configuration first when time bound the budget.
-    traj = run_study("hpobench-nn/phoneme-v1", make_optimizer, "sf-serial-v1", repetition=3)
+    traj = run_study("hpobench-nn/phoneme-v1", make_optimizer, "sf-serial-v2", repetition=3)
     m = traj.meta
     assert m.n_evaluations == m.max_evaluations == 110
     assert m.incumbent_test_score is not None and math.isfinite(m.incumbent_test_score)
-    assert get_protocol("sf-serial-v1").time_factor == 1000.0
+    assert get_protocol("sf-serial-v2").time_factor == 1000.0
 
 
 def test_summary_aggregates_test_scores_per_task(tmp_path: Path) -> None:
     results = run_suite(
-        make_optimizer, "sf-serial-v1", out=tmp_path, suite="fcnet/protein-v1,fcnet/naval-v1",
+        make_optimizer, "sf-serial-v2", out=tmp_path, suite="fcnet/protein-v1,fcnet/naval-v1",
         repetitions=2, progress=False,
     )  # fmt: skip
     rows = summarize(results)

@@ -89,6 +89,9 @@ def test_other_format_version_or_protocol(
         TrajectoryError, match=f"version {FORMAT_VERSION}, but declares .* version 99"
     ):
         Trajectory.read(tmp_path / "v99.parquet")
+    _rewrite(path, tmp_path / "v1.parquet", edit_meta=lambda d: d.update(format_version=1))
+    with pytest.raises(TrajectoryError, match=r"Version 1 recorded a table_sha256 .* rerun it"):
+        Trajectory.read(tmp_path / "v1.parquet")
     _rewrite(
         path, tmp_path / "proto.parquet", edit_meta=lambda d: d["protocol"].update(n_workers=3)
     )

@@ -471,6 +471,49 @@ def test_read_accepts_row_order_and_large_lists(make_table: Any, synth: SimpleNa
 
 
 # -- the dense Table -------------------------------------------------------------------------
+def test_write_records_the_reference_runtime(make_table: Any) -> None:
+    """meta.json records the median full-fidelity runtime over all configs and tuning seeds."""
+    directory, meta = make_table()
+    table = read_table(directory)
+    tuning = [meta.seeds.index(s) for s in meta.tuning_seeds]
+    want = float(np.median(table.metric("runtime")[:, tuning, -1].astype(np.float64)))
+    assert meta.reference_runtime == want == table.meta.reference_runtime
+    assert json.loads((directory / "meta.json").read_text())["reference_runtime"] == want
+
+
+def test_read_refuses_a_wrong_reference_runtime(make_table: Any) -> None:
+    directory, _ = make_table()
+    path = directory / "meta.json"
+    d = json.loads(path.read_text())
+    d["reference_runtime"] = d["reference_runtime"] * 2
+    path.write_text(json.dumps(d))
+    with pytest.raises(TableIntegrityError, match="reference_runtime must equal the median"):
+        read_table(directory)
+    d["reference_runtime"] = -1.0
+    path.write_text(json.dumps(d))
+    with pytest.raises(TableError, match="reference_runtime must be None or a positive"):
+        read_table(directory)
+
+
+def test_loaded_tables_are_immutable_for_real(make_table: Any) -> None:
+    """The write flag of a table's arrays cannot be set back, directly or through ``.base``
+    (before: ``table.data.setflags(write=True)`` succeeded and a write changed every answer)."""
+    table = read_table(make_table()[0])
+    arrays = [table.data, table.metric("runtime"), *table.configs.values()]
+    for arr in arrays:
+        assert not arr.flags.writeable
+        with pytest.raises(ValueError, match="cannot set WRITEABLE flag"):
+            arr.setflags(write=True)
+        base = arr.base
+        while base is not None and not isinstance(base, bytes):
+            with pytest.raises(ValueError, match="cannot set WRITEABLE flag"):
+                base.flags.writeable = True
+            base = base.base
+        assert isinstance(base, bytes)  # immutable memory at the bottom
+    with pytest.raises(TypeError):
+        table.configs["act"] = np.asarray(["x"] * 36)  # type: ignore[index]
+
+
 def test_table_is_read_only_and_typed(make_table: Any) -> None:
     table = read_table(make_table()[0])
     assert isinstance(table, Table)
@@ -554,3 +597,14 @@ def test_metric_directions_survive_the_round_trip(make_table: Any) -> None:
     }
     directory, _ = make_table(metrics=metrics)
     assert read_table(directory).meta.metrics["test_loss"].direction == "maximize"
+
+
+def test_meta_mappings_are_read_only_and_pickle(make_table: Any) -> None:
+    import pickle
+
+    meta = read_table(make_table()[0]).meta
+    for name in ("metrics", "dataset", "generation", "extra"):
+        with pytest.raises(TypeError):
+            getattr(meta, name)["x"] = 1
+    assert pickle.loads(pickle.dumps(meta)) == meta
+    assert TableMeta.from_dict(meta.to_dict()) == meta

@@ -125,7 +125,15 @@ def _set(d: dict[str, Any], value: Any, *path: str) -> None:
         (lambda d: _drop(d, "table", "sha256"), r"missing or wrong field 'sha256'"),
         (lambda d: _set(d, 2, "format_version"), r"declares 'hpobench-table' version 2"),
         (lambda d: _set(d, [1], "metrics"), r"malformed v1 metadata, missing or wrong field"),
-        (lambda d: _set(d, ["a", "b"], "seeds", "all"), r"malformed v1 metadata.*invalid literal"),
+        (
+            lambda d: _set(d, ["a", "b"], "seeds", "all"),
+            r"invalid v1 metadata: .*each of seeds must be an integer.*'a'",
+        ),
+        (lambda d: _set(d, [0.5], "seeds", "test"), r"each of test_seeds must be an integer.*0\.5"),
+        (
+            lambda d: _set(d, [True], "seeds", "test"),
+            r"each of test_seeds must be an integer.*True \(a bool\)",
+        ),
         (lambda d: _set(d, "many", "table", "n_configs"), r"malformed v1 metadata.*'many'"),
         (lambda d: _set(d, 5, "space"), r"invalid v1 metadata: A search space dict must have"),
         (
