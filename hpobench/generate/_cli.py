@@ -155,7 +155,8 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument(
         "--data-root",
         metavar="D",
-        help="with --merge: data root to write into (default: $HPOBENCH_DATA or data/)",
+        help="with --merge: data root to write into (default: the user root, "
+        "hpobench.registry.data_root(); give the checkout's data/ to ship a table)",
     )
     p.add_argument("--status", metavar="DIR", help="show how many chunks of a run exist")
     p.set_defaults(func=_cmd_generate)
