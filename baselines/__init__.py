@@ -1,24 +1,34 @@
 """Baseline optimizers, written only against hpobench's public API, exactly as a user writes one.
 
-Each module is a single self-contained file with a factory ``make_optimizer(problem, seed)``, so
-it runs by path (``hpobench run --optimizer baselines/asha.py``) or by module
-(``--optimizer baselines.asha:make_optimizer``):
+Every baseline is a module with a factory ``make_optimizer(problem, seed, **settings)`` and is
+registered by name (``baselines/_registry.py``), so it runs as
 
-====================================  ======================================================
-``baselines/random_search.py``        random search at full fidelity (Bergstra & Bengio 2012)
-``baselines/asha.py``                 ASHA, asynchronous successive halving with resumes (Li et
-                                      al. 2020); ``make_hyperband``: its asynchronous Hyperband
-                                      variant (brackets drawn as in Hyperband)
-``baselines/regularized_evolution.py`` regularized (aging) evolution (Real et al. 2019)
-====================================  ======================================================
+    hpobench run --optimizer hyperband --protocol mf-serial-v2 --out runs/hb
+    hpobench run --optimizer baselines.hyperband:make_optimizer ...     # the same, by module
+    hpobench baselines                                                   # names, defaults, papers
+
+Each factory checks the problem and its settings at construction and raises a
+:class:`BaselineError` (an ``HPOBenchError``) for what it cannot do. See docs/baselines.md.
 """
 
-BASELINES: dict[str, str] = {
-    "random_search": "baselines.random_search:make_optimizer",
-    "asha": "baselines.asha:make_optimizer",
-    "hyperband": "baselines.asha:make_hyperband",
-    "regularized_evolution": "baselines.regularized_evolution:make_optimizer",
-}
-"""Baseline name -> optimizer spec for ``hpobench run --optimizer`` / ``run_suite``."""
+from baselines._registry import (
+    BaselineNotFoundError,
+    BaselineSpec,
+    get_baseline,
+    list_baselines,
+    make_factory,
+)
+from baselines._validation import BaselineError
 
-__all__ = ["BASELINES"]
+BASELINES: dict[str, str] = {name: get_baseline(name).entry_point for name in list_baselines()}
+"""Baseline name -> ``"module:attr"`` spec for ``hpobench run --optimizer`` / ``run_suite``."""
+
+__all__ = [
+    "BASELINES",
+    "BaselineError",
+    "BaselineNotFoundError",
+    "BaselineSpec",
+    "get_baseline",
+    "list_baselines",
+    "make_factory",
+]

@@ -7,7 +7,7 @@ rung down: an evaluation in the top ``1/eta`` of its rung that was not promoted 
 to the next rung, *resuming its trial* when the problem allows it (paying only the extra epochs),
 else as a new trial. Without a promotion it starts a new random configuration at the lowest rung
 (of a bracket drawn as in Hyperband for ``make_hyperband``). ``ask`` never returns ``None``.
-Diverged runs (NaN) rank last. On a single-fidelity task this is random search.
+Diverged runs (NaN) rank last. A single-fidelity problem is refused at construction.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from baselines._validation import check_real, check_space, require_fidelities
 from hpobench import Config
 from hpobench.harness import Evaluation, Problem, Suggestion
 
@@ -44,8 +45,10 @@ class AsynchronousSuccessiveHalving:
     def __init__(
         self, problem: Problem, seed: int, *, eta: float = 3.0, hyperband: bool = False
     ) -> None:
-        if not eta > 1:
-            raise ValueError(f"`eta > 1` must hold, but got {eta=}.")
+        method = "async-hyperband" if hyperband else "asha"
+        check_space(problem.space, method)
+        require_fidelities(problem, method)
+        check_real(method, "eta", eta, low=1.0, low_open=True)
         self.problem = problem
         self.eta = eta
         self.rng = np.random.default_rng(seed)
@@ -109,11 +112,15 @@ class AsynchronousSuccessiveHalving:
         bisect.insort(self.rungs[b][k], record)
 
 
-def make_optimizer(problem: Problem, seed: int) -> AsynchronousSuccessiveHalving:
-    """ASHA with ``eta = 3`` and one bracket starting at the lowest rung."""
-    return AsynchronousSuccessiveHalving(problem, seed, eta=3.0)
+def make_optimizer(
+    problem: Problem, seed: int, *, eta: float = 3.0
+) -> AsynchronousSuccessiveHalving:
+    """ASHA with reduction factor ``eta`` and one bracket starting at the lowest rung."""
+    return AsynchronousSuccessiveHalving(problem, seed, eta=eta)
 
 
-def make_hyperband(problem: Problem, seed: int) -> AsynchronousSuccessiveHalving:
-    """Asynchronous Hyperband with ``eta = 3``."""
-    return AsynchronousSuccessiveHalving(problem, seed, eta=3.0, hyperband=True)
+def make_hyperband(
+    problem: Problem, seed: int, *, eta: float = 3.0
+) -> AsynchronousSuccessiveHalving:
+    """Asynchronous Hyperband with reduction factor ``eta``."""
+    return AsynchronousSuccessiveHalving(problem, seed, eta=eta, hyperband=True)

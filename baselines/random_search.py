@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from baselines._validation import check_int, check_space
 from hpobench import Categorical, Float, Int, Ordinal, SearchSpace
 from hpobench.harness import Evaluation, Problem, Suggestion
 
@@ -34,6 +35,8 @@ class RandomSearch:
     """Uniform random configurations at ``problem.fidelity.max``."""
 
     def __init__(self, space: SearchSpace, seed: int, *, chunk: int = 256) -> None:
+        check_space(space, "random-search")
+        check_int("random-search", "chunk", chunk, low=1)
         self._rng = np.random.default_rng(seed)
         self._names = space.names
         self._samplers = [_column_sampler(hp) for hp in space]
@@ -55,5 +58,7 @@ class RandomSearch:
         pass
 
 
-def make_optimizer(problem: Problem, seed: int) -> RandomSearch:
-    return RandomSearch(problem.space, seed)
+def make_optimizer(problem: Problem, seed: int, *, chunk: int = 256) -> RandomSearch:
+    """Random search; ``chunk`` configurations are drawn per numpy call (same draws either way
+    for a given chunk size)."""
+    return RandomSearch(problem.space, seed, chunk=chunk)

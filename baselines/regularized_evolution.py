@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from baselines._validation import BaselineError, check_int, check_space
 from hpobench import Categorical, Config, Float, Int, Ordinal, SearchSpace
 from hpobench.harness import Evaluation, Problem, Suggestion
 
@@ -25,8 +26,11 @@ class RegularizedEvolution:
     def __init__(
         self, problem: Problem, seed: int, *, population_size: int = 20, sample_size: int = 5
     ) -> None:
-        if not 1 <= sample_size <= population_size:
-            raise ValueError(
+        check_space(problem.space, "regularized-evolution")
+        check_int("regularized-evolution", "population_size", population_size, low=1)
+        check_int("regularized-evolution", "sample_size", sample_size, low=1)
+        if not sample_size <= population_size:
+            raise BaselineError(
                 f"`1 <= sample_size <= population_size` must hold, but got {sample_size=}, {population_size=}."
             )
         self.problem = problem
@@ -65,5 +69,10 @@ class RegularizedEvolution:
         self.population.append((self.problem.loss(evaluation.value), dict(evaluation.config)))
 
 
-def make_optimizer(problem: Problem, seed: int) -> RegularizedEvolution:
-    return RegularizedEvolution(problem, seed)
+def make_optimizer(
+    problem: Problem, seed: int, *, population_size: int = 20, sample_size: int = 5
+) -> RegularizedEvolution:
+    """Regularized evolution with the paper's tournament selection and aging."""
+    return RegularizedEvolution(
+        problem, seed, population_size=population_size, sample_size=sample_size
+    )

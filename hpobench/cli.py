@@ -4,6 +4,7 @@
     hpobench info ID                      space, fidelity, metrics, seeds, provenance, citation
     hpobench import fcnet|hpobench-nn|long   convert published or own tables to v1 tables
     hpobench run ...                      run an optimizer under a protocol (see `hpobench run -h`)
+    hpobench baselines                    baseline optimizers by name, their defaults and papers
     hpobench generate ...                 train models to (re)generate tables (see `hpobench generate -h`)
 
 Errors that hpobench raises on purpose are printed as one line (``error: ...``) with exit code 2;
@@ -28,7 +29,12 @@ __all__ = ["main"]
 
 # Subcommands owned by subpackages: each module has ``register_cli(subparsers)``. Imported lazily
 # so that `hpobench list` never imports torch or ray.
-_PLUGGABLE = ("hpobench.harness._cli", "hpobench.generate._cli", "hpobench.leaderboard._cli")
+_PLUGGABLE = (
+    "hpobench.harness._cli",
+    "hpobench.generate._cli",
+    "hpobench.leaderboard._cli",
+    "baselines._cli",
+)
 
 
 def _human_bytes(n: int) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import FidelityError
+from hpobench._validate import as_scalar, is_real
 
 __all__ = ["Fidelity"]
 
@@ -38,13 +39,18 @@ class Fidelity:
             raise FidelityError(
                 f"Fidelity {self.name!r} values must be a sequence of numbers, but got {self.values!r}."
             )
-        vals = tuple(v.item() if isinstance(v, np.generic) else v for v in self.values)
+        vals = tuple(as_scalar(v) for v in self.values)
         if not vals:
             raise FidelityError(f"Fidelity {self.name!r} needs at least one value, but got none.")
         for v in vals:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            if not is_real(v) or not math.isfinite(v if isinstance(v, float) else 0.0):
                 raise FidelityError(
                     f"Fidelity {self.name!r} values must be finite numbers, but got {v!r}."
+                )
+            if isinstance(v, int) and abs(v) > 1 << 53:
+                raise FidelityError(
+                    f"Fidelity {self.name!r} values must be finite numbers exact as floats "
+                    f"(|v| <= 2**53), but got an integer of {len(str(abs(v)))} digits."
                 )
         if any(b <= a for a, b in itertools.pairwise(vals)):
             raise FidelityError(
@@ -66,14 +72,18 @@ class Fidelity:
 
     def index(self, value: Any) -> int:
         """Step index of ``value``; raises ``FidelityError`` naming the valid values."""
-        is_bool = isinstance(value, (bool, np.bool_))  # True == 1 would hit a fidelity of 1
+        value = as_scalar(value)
+        is_bool = isinstance(value, bool)  # True == 1 would hit a fidelity of 1
         try:
             if not is_bool:
                 return self._pos[value]
         except (KeyError, TypeError):
             pass
-        if isinstance(value, (int, float, np.integer, np.floating)) and not is_bool:
-            v = float(value)
+        if is_real(value):
+            try:
+                v = float(value)
+            except OverflowError:
+                v = math.inf
             if math.isfinite(v):
                 for i, fv in enumerate(self.values):
                     if math.isclose(v, fv, rel_tol=1e-9, abs_tol=1e-12):
@@ -82,7 +92,10 @@ class Fidelity:
 
     def indices(self, values: Any) -> np.ndarray:
         """Vectorised :meth:`index` over an array of fidelity values (int64 result)."""
-        arr = np.asarray(values)
+        try:
+            arr = np.asarray(values)
+        except (OverflowError, ValueError, TypeError):
+            arr = np.asarray([None])
         if arr.dtype.kind not in "iuf":
             raise FidelityError(
                 f"{self.name} values must be numbers, but got an array of dtype {arr.dtype}."
@@ -107,12 +120,18 @@ class Fidelity:
             else ([*self.values[:5], "...", *self.values[-5:]])
         )
         hint = ""
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-            v = float(value)
+        if is_real(value):
+            try:
+                v = float(value)
+            except OverflowError:
+                v = math.inf
             if math.isfinite(v):
                 nearest = min(self.values, key=lambda fv: abs(fv - v))
                 hint = f" Nearest valid value: {nearest!r}."
-        return f"{self.name} must be one of {shown}, but got {value!r}.{hint}"
+        got = repr(value)
+        if len(got) > 40:
+            got = got[:37] + "..."
+        return f"{self.name} must be one of {shown}, but got {got}.{hint}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "values": list(self.values)}

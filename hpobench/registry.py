@@ -226,14 +226,18 @@ def _all_specs() -> dict[str, BenchmarkSpec]:
 def check_new_table(benchmark_id: str, root: str | Path, *, replace: bool = False) -> None:
     """Refuse to write ``benchmark_id`` into ``root`` when that would shadow or silently replace.
 
-    An id already in ``root``'s manifest needs ``replace=True``; an id in another searched root
-    (e.g. a shipped table) is always refused, since two roots may not hold one id.
+    An id already in ``root`` needs ``replace=True``. When ``root`` is a searched data root, an id
+    in another searched root (e.g. a shipped table) is always refused, since two roots may not
+    hold one id (a folder outside the search path may hold a copy).
     """
     family, task, _ = parse_id(benchmark_id)
     root = Path(root)
     key = os.path.realpath(root)
+    searched = {os.path.realpath(r) for r in data_roots()}
     for r, found in _root_specs():
-        if benchmark_id in found and os.path.realpath(r) != key:
+        # Only a searched root can shadow: a scratch folder may hold a copy (e.g. a re-import
+        # compared with the shipped table); adding it to HPOBENCH_DATA later is an error then.
+        if key in searched and benchmark_id in found and os.path.realpath(r) != key:
             raise TableError(
                 f"{benchmark_id!r} exists already in the data root {str(r)!r}; ids must be unique "
                 "over the data roots. Give the new table another version (e.g. -v2), or write it "

@@ -158,6 +158,8 @@ def test_check_new_table_never_replaces_unasked(
     ):
         registry.check_new_table("mine/alpha-v1", isolated_registry)
     registry.check_new_table("mine/alpha-v1", isolated_registry, replace=True)
+    registry.check_new_table("mine/alpha-v1", tmp_path / "scratch")  # not searched: a copy is fine
+    monkeypatch.setenv("HPOBENCH_DATA", str(tmp_path / "elsewhere"))
     with pytest.raises(
         TableError, match=r"exists already in the data root .*unique over the data roots"
     ):
@@ -490,3 +492,13 @@ def test_public_api_is_exported() -> None:
         assert name in hpobench.__all__
     errors = [getattr(hpobench, n) for n in hpobench.__all__ if n.endswith("Error")]
     assert all(issubclass(e, hpobench.HPOBenchError) for e in errors)
+
+
+def test_the_shipped_manifest_is_tracked_and_not_ignored() -> None:
+    root = Path(hpobench.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(
+        ["git", "-C", str(root), "check-ignore", "-q", "data/manifest.json"], check=False
+    )
+    assert ignored.returncode == 1  # 1: not ignored (0 would mean .gitignore lists it)

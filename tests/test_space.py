@@ -212,11 +212,62 @@ def test_introspection() -> None:
 # -- sampling --------------------------------------------------------------------------------
 def test_sample_is_valid_and_seeded() -> None:
     a = SPACE.sample_many(np.random.default_rng(3), 50)
-    b = [SPACE.sample(rng) for rng in [np.random.default_rng(3)] for _ in range(50)]
-    assert a == b
+    assert a == SPACE.sample_many(np.random.default_rng(3), 50)  # deterministic given the rng
     for c in a:
         assert SPACE.validate(c) == c
+        assert all(type(v) in (int, float, str, bool) for v in c.values())  # plain Python values
     assert a != SPACE.sample_many(np.random.default_rng(4), 50)
+    rng = np.random.default_rng(3)
+    assert SPACE.sample(rng) == SPACE.sample(np.random.default_rng(3))
+
+
+def test_sample_many_is_vectorised_and_uniform_over_discrete_values() -> None:
+    space = SearchSpace([Ordinal("o", (1, 2, 3)), Categorical("c", ("a", "b")), Int("i", 1, 4)])
+    cols = space.sample_columns(np.random.default_rng(0), 30_000)
+    for name, values in (("o", (1, 2, 3)), ("c", ("a", "b")), ("i", (1, 2, 3, 4))):
+        freq = [np.mean(cols[name] == v) for v in values]
+        assert max(abs(f - 1 / len(values)) for f in freq) < 0.015, (name, freq)
+    assert len(space.sample_many(np.random.default_rng(0), np.int64(7))) == 7
+
+
+def test_a_common_accessor_for_finite_values() -> None:
+    space = SearchSpace(
+        [Ordinal("o", (1, 2)), Categorical("c", ("a", "b")), Int("i", 1, 3), Float("f", 0, 1)]
+    )
+    assert space["o"].values == (1, 2) and space["c"].values == ("a", "b")  # type: ignore[union-attr]
+    assert [space.values_of(n) for n in ("o", "c", "i")] == [(1, 2), ("a", "b"), (1, 2, 3)]
+    with raises(r"f is continuous \(Float\): it has no finite list of values"):
+        space.values_of("f")
+
+
+def test_neighbours_differ_in_exactly_one_hyperparameter() -> None:
+    space = SearchSpace(
+        [Float("lr", 1e-4, 1e-1, log=True), Int("depth", 1, 8), Ordinal("w", (16, 32, 64)),
+         Categorical("act", ("relu", "tanh")), Categorical("fixed", ("only",))]
+    )  # fmt: skip
+    config = {"lr": 1e-2, "depth": 4, "w": 16, "act": "relu", "fixed": "only"}
+    near = space.neighbours(config, np.random.default_rng(0), 200)
+    assert near == space.neighbours(config, np.random.default_rng(0), 200)
+    changed = set()
+    for c in near:
+        diff = [k for k in config if c[k] != config[k]]
+        assert len(diff) == 1 and space.validate(c) == c
+        changed.add(diff[0])
+        if diff[0] == "w":
+            assert c["w"] == 32  # adjacent
+    assert changed == {"lr", "depth", "w", "act"}
+    with raises(r"no neighbours"):
+        SearchSpace([Categorical("x", ("a",))]).neighbours({"x": "a"}, np.random.default_rng(0))
+
+
+def test_encode_decode_many_round_trip() -> None:
+    configs = SPACE.sample_many(np.random.default_rng(1), 20)
+    x = SPACE.encode_many(configs)
+    assert x.shape == (20, len(SPACE)) and np.all((x >= 0) & (x <= 1))
+    again = SPACE.decode_many(x)
+    np.testing.assert_allclose(SPACE.encode_many(again), x, rtol=1e-9, atol=1e-12)
+    with raises(r"decode_many needs shape \(n, 8\)"):
+        SPACE.decode_many(np.zeros((2, 5)))
 
 
 @pytest.mark.parametrize("rng", [None, 0, np.random.RandomState(0)])
@@ -227,7 +278,7 @@ def test_sample_needs_a_generator(rng: Any) -> None:
 
 @pytest.mark.parametrize("n", [-1, 2.0, "3", None])
 def test_sample_many_bad_n(n: Any) -> None:
-    with raises(r"`n >= 0` \(an integer\) must hold, but got"):
+    with raises(r"`n >= 0` \(an integer, at most 100,000,000\) must hold, but got"):
         SPACE.sample_many(np.random.default_rng(0), n)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from hpobench._errors import ConfigError, FidelityError, SeedError
 from hpobench._readonly import sealed
+from hpobench._validate import as_scalar
 from hpobench.benchmark._base import Backend, Benchmark, Curve
 from hpobench.benchmark._index import ConfigIndex, OffTableError, build_index
 from hpobench.benchmark._result import BatchResult, Result, _make_result
@@ -154,6 +155,7 @@ class TabularBenchmark(Benchmark):
         return _new_tuple(Curve, (row, flat.item(k + f, m), flat.item(k + f, self._cost_k), curve))
 
     def _seed_index_slow(self, seed: Any) -> int:
+        seed = as_scalar(seed)  # np.int64(0) and np.array(0) are seed 0
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
             raise SeedError(
                 f"{self.id}: seed must be an int among {list(self.seeds)}, but got {seed!r}."

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hpobench._errors import ConfigError
+from hpobench._validate import check_int
 from hpobench.generate._curves import (
     CurveResult,
     RuntimeCalibration,
@@ -43,8 +44,7 @@ def calibrate_runtime(
     family = check_family(family)
     n_epochs = _check_epochs(n_epochs)
     candidates = [i for i, r in enumerate(results) if r.diverged_at_epoch is None]
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ConfigError(f"`n_samples` must be an integer >= 1, but got {n_samples!r}.")
+    n_samples = check_int("n_samples", n_samples, low=1, error=ConfigError)
     if not candidates:
         raise ConfigError("calibrate_runtime needs at least one result that did not diverge.")
     rng = np.random.default_rng(check_seed(seed))

@@ -155,8 +155,13 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument(
         "--data-root",
         metavar="D",
-        help="with --merge: data root to write into (default: the user root, "
-        "hpobench.registry.data_root(); give the checkout's data/ to ship a table)",
+        help="with --merge: data root to write into (default: the user root, $HPOBENCH_USER_DATA "
+        "or ~/.local/share/hpobench; the checkout's data/ only when named here)",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --merge: replace a table of the same id in that data root",
     )
     p.add_argument("--status", metavar="DIR", help="show how many chunks of a run exist")
     p.set_defaults(func=_cmd_generate)
@@ -298,7 +303,7 @@ def _merge(args: argparse.Namespace) -> int:
     from hpobench.registry import data_root
 
     root = Path(args.data_root) if args.data_root else data_root()
-    meta = merge_run(Path(args.merge), data_root=root)
+    meta = merge_run(Path(args.merge), data_root=root, replace=args.replace)
     print(
         f"wrote {meta.id}: {meta.n_configs:,} configurations x {len(meta.seeds)} seeds x "
         f"{len(meta.fidelity)} steps to {root / meta.family / meta.task} "
@@ -313,8 +318,12 @@ def _status(args: argparse.Namespace) -> int:
     st = run_status(Path(args.status))
     missing = st["missing"]
     shown = ", ".join(str(k) for k in missing[:20]) + (" ..." if len(missing) > 20 else "")
+    damaged = st["damaged"]
     print(
         f"{st['benchmark_id']}: {st['present']}/{st['n_chunks']} chunk files present"
-        + (f"; missing: {shown}" if missing else "; ready to merge")
+        + (f"; missing: {shown}" if missing else "")
+        + (f"; damaged: {', '.join(str(k) for k in damaged[:20])}" if damaged else "")
+        + ("; ready to merge" if not missing and not damaged else "")
+        + ("; complete the run with --resume (damaged chunks are retrained)" if damaged else "")
     )
     return 0

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpobench._errors import ConfigError, FidelityError
+from hpobench._validate import check_int
 from hpobench.generate._errors import GenerationError
 from hpobench.generate._models import (
     ModelSpec,
@@ -112,9 +113,7 @@ def _resolve_device(device: str) -> torch.device:
 
 
 def _check_epochs(n_epochs: Any) -> int:
-    if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 1:
-        raise FidelityError(f"`n_epochs` must be an integer >= 1, but got {n_epochs!r}.")
-    return n_epochs
+    return check_int("n_epochs", n_epochs, low=1, high=1_000_000, error=FidelityError)
 
 
 def _check_data(data: Any) -> TrainData:

@@ -33,9 +33,11 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import ConfigError, did_you_mean
+from hpobench._validate import check_int
 from hpobench.fidelity import Fidelity
 from hpobench.generate._tasks import CLASSIFICATION_TYPES, REGRESSION, SPLITS, metric_kinds
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
+from hpobench.space._space import MAX_SAMPLES
 from hpobench.table import MetricSpec
 
 __all__ = [
@@ -187,10 +189,14 @@ class Family:
                     "Choose another variant to train fewer configurations."
                 )
             return [v.space.validate(c) for c in v.space.grid()]
-        n = v.n_configs if n_configs is None else n_configs
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(f"`n_configs >= 1` (an integer) must hold, but got {n!r}.")
-        return v.space.sample_many(np.random.default_rng(self.config_seed), n)
+        n = check_int(
+            "n_configs", v.n_configs if n_configs is None else n_configs, low=1,
+            high=MAX_SAMPLES, error=ConfigError,
+        )  # fmt: skip
+        # n successive sample() calls: the stream every generated table was made with (the
+        # vectorised sample_many draws another stream; changing it would change config_hash).
+        rng = np.random.default_rng(self.config_seed)
+        return [v.space.sample(rng) for _ in range(n)]
 
     def metrics(self, task_type: str) -> dict[str, MetricSpec]:
         """Metric columns written for a dataset of ``task_type`` (runtime last)."""

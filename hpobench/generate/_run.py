@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import ConfigError, SeedError
+from hpobench._validate import INT64_MAX, check_int
 from hpobench.generate._chunks import (
     ChunkData,
     chunk_path,
@@ -162,9 +163,7 @@ class RunPlan:
 def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
     out = []
     for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or int(s) < 0:
-            raise SeedError(f"Training seeds must be non-negative integers, but got {s!r}.")
-        out.append(int(s))
+        out.append(check_int("each training seed", s, low=0, high=INT64_MAX, error=SeedError))
     if not out or len(set(out)) != len(out):
         raise SeedError(f"Training seeds must be a non-empty list of distinct integers, got {out}.")
     return tuple(out)
@@ -195,9 +194,9 @@ def plan_run(
         all_seeds = _check_seeds(seeds)
         half = math.ceil(len(all_seeds) / 2)
         tuning, test = all_seeds[:half], all_seeds[half:]
-    size = v.chunk_size if chunk_size is None else chunk_size
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ConfigError(f"`chunk_size >= 1` (an integer) must hold, but got {size!r}.")
+    size = check_int(
+        "chunk_size", v.chunk_size if chunk_size is None else chunk_size, low=1, error=ConfigError
+    )
     return RunPlan(
         family=family,
         variant=variant,
@@ -661,17 +660,37 @@ def _check_code(out: Path, run: Mapping[str, Any]) -> None:
 
 
 def run_status(out: str | Path) -> dict[str, Any]:
-    """How far a run is: ``{"benchmark_id", "n_chunks", "present", "missing"}`` (files only)."""
+    """How far a run is: ``{"benchmark_id", "n_chunks", "present", "missing", "damaged"}``.
+
+    Every present chunk is read and checked as :func:`merge_run` checks it, so "ready to merge"
+    means that a merge would succeed (damaged chunks are listed, never counted as done).
+    """
     out = Path(out)
     run = read_run(out)
-    n = int(run["identity"]["n_chunks"])
+    ident = run["identity"]
+    n = int(ident["n_chunks"])
     present = [k for k in range(n) if chunk_path(out, k).exists()]
     missing = sorted(set(range(n)) - set(present))
+    plan = _plan_from_run(run)
+    names = list(ident["metrics"])
+    damaged = []
+    for k in present:
+        try:
+            read_chunk(
+                chunk_path(out, k),
+                run_fingerprint=str(run["fingerprint"]),
+                metric_names=names,
+                n_steps=len(plan.family.fidelity),
+                **_expected(plan, k),
+            )
+        except ChunkError:
+            damaged.append(k)
     return {
-        "benchmark_id": run["identity"]["benchmark_id"],
+        "benchmark_id": ident["benchmark_id"],
         "n_chunks": n,
         "present": len(present),
         "missing": missing,
+        "damaged": damaged,
     }
 
 
@@ -681,18 +700,23 @@ def _compact(ids: Sequence[int], limit: int = 12) -> str:
 
 
 def merge_run(
-    out: str | Path, *, data_root: str | Path | None = None, refresh_manifest: bool = True
+    out: str | Path,
+    *,
+    data_root: str | Path | None = None,
+    refresh_manifest: bool = True,
+    replace: bool = False,
 ) -> TableMeta:
     """Validate every chunk of the run in ``out`` and write its v1 table.
 
     The table goes to ``<data_root>/<family>/<task>/`` (``data_root`` defaults to
     :func:`hpobench.registry.data_root`) with provenance (code, git commits, devices, library
     versions, dates, compute and wall time; no host names), and the data root's manifest is
-    refreshed. Missing or damaged chunks raise :class:`ChunkError` listing them and the command
+    refreshed. A table of the same id is replaced only with ``replace=True`` (and never one in
+    another data root, see :func:`hpobench.registry.check_new_table`). Missing or damaged chunks raise :class:`ChunkError` listing them and the command
     that completes the run; chunks timed on different devices raise :class:`GenerationError`.
     """
+    from hpobench.registry import check_new_table, update_manifest
     from hpobench.registry import data_root as default_root
-    from hpobench.registry import update_manifest
 
     out = Path(out)
     run = read_run(out)
@@ -758,6 +782,7 @@ def merge_run(
     metrics = {m: arrays[m].reshape(n_cfg, n_seeds, n_steps) for m in names}
     meta = _table_meta(plan, run, provs, n_diverged, calibration)
     root = Path(data_root) if data_root is not None else default_root()
+    check_new_table(ident["benchmark_id"], root, replace=replace)
     directory = root / plan.family.name / task_name(plan.dataset)
     space = plan.family.variant(plan.variant).space
     configs = {name: [c[name] for c in plan.configs] for name in space.names}
@@ -889,7 +914,7 @@ def _table_meta(
             if v.n_configs is None
             else {
                 "kind": "sampled",
-                "method": "SearchSpace.sample_many(numpy.random.default_rng(config_seed), n)",
+                "method": "n successive SearchSpace.sample(numpy.random.default_rng(config_seed)) calls (the stream SearchSpace.sample_many used before 2026-12)",
                 "config_seed": family.config_seed,
                 "n_configs_override": plan.n_configs_override,
             }

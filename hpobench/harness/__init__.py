@@ -3,7 +3,9 @@ suite execution.
 
 Write an optimizer (any object with ``ask``/``tell``) and a factory ``(problem, seed) ->
 optimizer``; check it with :func:`check_optimizer`; run it with :func:`run_study` (one task, one
-repetition) or :func:`run_suite` / ``hpobench run`` (a whole protocol). See docs/harness.md.
+repetition) or :func:`run_suite` / ``hpobench run`` (a whole protocol). :func:`sandboxed_factory`
+(``hpobench run --sandbox``) runs it in its own process, away from the tables. See
+docs/harness.md.
 
 >>> import numpy as np
 >>> from hpobench.harness import Suggestion, run_study
@@ -38,6 +40,12 @@ from hpobench.harness._protocol import (
     resolve_suite,
     write_protocol,
 )
+from hpobench.harness._sandbox import (
+    SandboxedFactory,
+    SandboxSpec,
+    isolation_available,
+    sandboxed_factory,
+)
 from hpobench.harness._simulator import DEFAULT_CALL_TIMEOUT, run_study
 from hpobench.harness._trajectory import RunStatus, Trajectory, TrajectoryError, TrajectoryMeta
 
@@ -51,6 +59,8 @@ __all__ = [
     "Protocol",
     "RunStatus",
     "RunSummary",
+    "SandboxSpec",
+    "SandboxedFactory",
     "Suggestion",
     "Suite",
     "Trajectory",
@@ -59,6 +69,7 @@ __all__ = [
     "check_optimizer",
     "get_protocol",
     "get_suite",
+    "isolation_available",
     "list_protocols",
     "list_suites",
     "load_optimizer",
@@ -69,6 +80,7 @@ __all__ = [
     "resolve_suite",
     "run_study",
     "run_suite",
+    "sandboxed_factory",
     "score_on_test_seeds",
     "trajectory_path",
     "write_protocol",

@@ -45,12 +45,14 @@ def _epilog() -> str:
         lines.append(f"  {name:<16} {', '.join(get_suite(name).patterns)}")
     lines += [
         "examples:",
+        "  hpobench run --optimizer hyperband --protocol mf-serial-v2 --out runs/hb",
         "  hpobench run --optimizer baselines/random_search.py --suite fcnet "
         "--protocol sf-serial-v2 --out runs/rs",
         "  hpobench run --optimizer my_opt.py:make_optimizer --protocol mf-async4-v2 "
         "--out runs/mine --workers-pool 8",
         "  hpobench run --optimizer my_pkg.opt:factory --protocol mf-serial-v2 --out runs/x "
         "--ray auto",
+        "  hpobench run --optimizer my_opt.py --protocol sf-serial-v2 --out runs/mine --sandbox",
     ]
     return "\n".join(lines)
 
@@ -68,7 +70,8 @@ def register_cli(subparsers: Any) -> None:
         "--optimizer",
         required=True,
         metavar="SPEC",
-        help="'path/to/file.py[:factory]' or 'package.module:factory' (factory defaults to "
+        help="a baseline name ('hyperband'; `hpobench baselines` lists them), "
+        "'path/to/file.py[:factory]' or 'package.module:factory' (factory defaults to "
         "make_optimizer)",
     )
     p.add_argument(
@@ -108,6 +111,21 @@ def register_cli(subparsers: Any) -> None:
         help="wall-clock limit per ask/tell call; a slower call ends that run as failed "
         "(default 60; 0 = no limit)",
     )
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run the optimizer in its own fresh process per run, unable to read the tables "
+        "(where Linux Landlock allows), with the call timeout and a memory limit enforced from "
+        "outside; same trajectories (see docs/harness.md)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        type=int,
+        default=8192,
+        metavar="MB",
+        help="with --sandbox: address-space limit of the optimizer's process (default 8192; "
+        "0 = no limit)",
+    )
     p.add_argument("--retry-failed", action="store_true", help="redo runs that ended as failed")
     p.add_argument(
         "--redo-changed",
@@ -142,11 +160,43 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_single_fidelity_tasks(optimizer: str, protocol: str, suite: str | None) -> None:
+    """A registered multi-fidelity baseline on single-fidelity tasks would fail every run at
+    construction; say so once, before running anything."""
+    try:
+        from baselines import BaselineNotFoundError, get_baseline
+    except ImportError:
+        return
+    try:
+        spec = get_baseline(optimizer)
+    except BaselineNotFoundError:
+        return
+    if not spec.multi_fidelity:
+        return
+    from hpobench.harness._protocol import get_protocol, resolve_suite
+    from hpobench.registry import spec as benchmark_spec
+
+    ids = resolve_suite(suite if suite is not None else get_protocol(protocol).suite)
+    single = [i for i in ids if benchmark_spec(i).n_steps < 2]
+    if single:
+        raise ProtocolError(
+            f"--optimizer {spec.name} is a multi-fidelity method: every task must have at least 2 "
+            f"fidelity values, but {len(single)} of {len(ids)} have one ({', '.join(single[:4])}"
+            f"{', ...' if len(single) > 4 else ''}). Use a multi-fidelity protocol or suite (e.g. "
+            "--protocol mf-serial-v2) or a single-fidelity baseline (`hpobench baselines`)."
+        )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from hpobench.harness._execute import run_suite
 
     if args.workers_pool is not None and args.workers_pool < 1:
         raise ProtocolError(f"--workers-pool must be >= 1, but got {args.workers_pool}.")
+    if args.memory_limit < 0:
+        raise ProtocolError(
+            f"--memory-limit must be >= 0 MB (0 = no limit), but got {args.memory_limit}."
+        )
+    _refuse_single_fidelity_tasks(args.optimizer, args.protocol, args.suite)
     executor, n_proc, address = "serial", None, None
     if args.workers_pool is not None:
         executor, n_proc = "pool", args.workers_pool
@@ -165,6 +215,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         on_changed="redo" if args.redo_changed else "refuse",
         progress=not args.no_progress,
+        sandbox=args.sandbox,
+        memory_limit_mb=args.memory_limit or None,
     )
     outcomes = Counter(r.outcome for r in results)
     statuses = Counter(r.status for r in results if r.outcome != "error")

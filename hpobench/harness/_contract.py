@@ -88,6 +88,9 @@ class Suggestion:
             ``trial_id`` of an earlier, finished evaluation to continue training it (only when
             ``problem.allow_resume``; ``fidelity`` must exceed what that trial reached). A resumed
             trial keeps its training seed and pays only ``cost(fidelity) - cost(reached)``.
+        info: optional, for the record only: a small mapping ``str -> int | float | str`` (e.g.
+            Hyperband's ``{"bracket": 2, "rung": 0}``) stored with the evaluation in the
+            trajectory's ``info`` column as sorted JSON. The harness never reads it.
 
     Suggestions compare by identity: ``tell`` receives the object ``ask`` returned.
     """
@@ -95,6 +98,7 @@ class Suggestion:
     config: Mapping[str, Any]
     fidelity: int | float | None = None
     resume: int | None = None
+    info: Mapping[str, int | float | str] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

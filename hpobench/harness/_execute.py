@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, ProtocolError
@@ -29,6 +29,7 @@ from hpobench.harness._contract import OptimizerFactory
 from hpobench.harness._loading import OptimizerRef, resolve_optimizer
 from hpobench.harness._protocol import Protocol, Suite, get_protocol, resolve_suite
 from hpobench.harness._provenance import optimizer_identity
+from hpobench.harness._sandbox import DEFAULT_MEMORY_LIMIT_MB, SandboxSpec, sandboxed_factory
 from hpobench.harness._simulator import (
     DEFAULT_CALL_TIMEOUT,
     check_call_timeout,
@@ -74,7 +75,7 @@ class _Job:
     spec: BenchmarkSpec
     repetition: int
     protocol: Protocol
-    optimizer: OptimizerRef | OptimizerFactory
+    optimizer: OptimizerRef | SandboxSpec | OptimizerFactory
     optimizer_name: str
     optimizer_version: str
     call_timeout: float | None
@@ -94,17 +95,32 @@ class _JobResult:
 def execute_job(context: None, job: _Job) -> _JobResult:
     """Run one (task, repetition) and return the trajectory file's bytes (the one function every
     executor of :mod:`hpobench._executor` runs; ``context`` is unused)."""
+    sandboxed = job.optimizer.load() if isinstance(job.optimizer, SandboxSpec) else None
     try:
-        factory = job.optimizer.load() if isinstance(job.optimizer, OptimizerRef) else job.optimizer
-        traj = run_checked(  # run_suite checked the factory and the arguments once
-            _benchmark(job),
-            factory,
-            job.protocol,
-            job.repetition,
-            limit=job.call_timeout,
-            optimizer_name=job.optimizer_name,
-            optimizer_version=job.optimizer_version,
-        )
+        if sandboxed is not None:
+            factory: OptimizerFactory = sandboxed
+        elif isinstance(job.optimizer, OptimizerRef):
+            factory = job.optimizer.load()
+        else:
+            assert not isinstance(job.optimizer, SandboxSpec)
+            factory = job.optimizer
+        try:
+            traj = run_checked(  # run_suite checked the factory and the arguments once
+                _benchmark(job),
+                factory,
+                job.protocol,
+                job.repetition,
+                limit=None if sandboxed is not None else job.call_timeout,  # the sandbox's own
+                optimizer_name=job.optimizer_name,
+                optimizer_version=job.optimizer_version,
+            )
+        finally:
+            if sandboxed is not None:
+                sandboxed.close()
+        if sandboxed is not None:
+            sandbox = {"sandbox_level": sandboxed.sandbox_level,
+                       "sandbox_startup_s": sandboxed.startup_s}  # fmt: skip
+            traj = replace(traj, timing={**traj.timing, **sandbox})
     except HPOBenchError as e:
         return _JobResult(
             job.benchmark_id, job.repetition, None, "", 0, None, f"{type(e).__name__}: {e}"
@@ -170,6 +186,8 @@ def run_suite(
     retry_failed: bool = False,
     on_changed: str = "refuse",
     progress: bool = False,
+    sandbox: bool = False,
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
 ) -> list[RunSummary]:
     """Run ``optimizer`` on every task of ``suite`` for ``repetitions`` repetitions of ``protocol``.
 
@@ -190,6 +208,11 @@ def run_suite(
             (``optimizer_source_sha256``) does: ``"refuse"`` (``OptimizerError``, the default)
             or ``"redo"`` (rerun it).
         progress: show a tqdm progress bar (stderr).
+        sandbox: run the optimizer in its own fresh process per run, away from the tables, with
+            ``call_timeout`` and ``memory_limit_mb`` enforced from outside (see
+            :func:`~hpobench.harness.sandboxed_factory`); the trajectories are the same bytes.
+            Its module is then never imported in this process.
+        memory_limit_mb: address-space cap of a sandboxed optimizer (``None``: none).
 
     Returns one :class:`RunSummary` per (task, repetition), sorted. Faults of the optimizer end
     only their run (recorded in its file); a job that cannot run at all is reported as
@@ -214,15 +237,25 @@ def run_suite(
     limit = check_call_timeout(call_timeout)
     ids = proto.task_ids() if suite is None else resolve_suite(suite)
     _check_pinned(proto, ids)
-    ref: OptimizerRef | OptimizerFactory
-    if isinstance(optimizer, str):
+    out_dir = _rundir.check_out_dir(out)
+    ref: OptimizerRef | SandboxSpec | OptimizerFactory
+    if sandbox:
+        sandboxed = sandboxed_factory(
+            optimizer,
+            call_timeout=limit,
+            memory_limit_mb=memory_limit_mb,
+            protect=[out_dir],
+            prefetch=not proto.charge_optimizer_time,  # a charged ask is timed by the simulator
+        )
+        ref = sandboxed.spec
+        factory: OptimizerFactory = sandboxed
+    elif isinstance(optimizer, str):
         ref = resolve_optimizer(optimizer)
         factory = ref.load()
     else:
         check_factory(optimizer)
         ref = factory = optimizer
     opt_name, opt_version, opt_sha = optimizer_identity(factory)
-    out_dir = _rundir.check_out_dir(out)
     with _rundir.locked(out_dir):
         return _run_locked(
             out_dir, proto, ids, reps, ref, opt_name, opt_version, opt_sha, limit,
@@ -235,7 +268,7 @@ def _run_locked(
     proto: Protocol,
     ids: Sequence[str],
     reps: int,
-    ref: OptimizerRef | OptimizerFactory,
+    ref: OptimizerRef | SandboxSpec | OptimizerFactory,
     opt_name: str,
     opt_version: str,
     opt_sha: str,

@@ -1,14 +1,17 @@
-"""Loading an optimizer factory from a ``"file.py:attr"`` or ``"package.module:attr"`` spec.
+"""Loading an optimizer factory from a baseline name, a ``"file.py:attr"`` or a
+``"package.module:attr"`` spec.
 
 A file spec is read once by the caller and its *source text* travels with each job, so process-
-pool and Ray workers (even on other machines) build the same module; the file's directory is put
-on ``sys.path`` where it exists so that sibling imports work locally.
+pool and Ray workers (even on other machines) build the same module; the file's directory is
+appended to ``sys.path`` where it exists so that sibling imports work locally (appended, so that
+a file beside the optimizer never shadows an installed module).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import sys
 import types
 from dataclasses import dataclass
@@ -57,7 +60,7 @@ def _module_from_source(path: str, source: str) -> types.ModuleType:
         return sys.modules[name]
     parent = str(Path(path).parent)
     if Path(parent).is_dir() and parent not in sys.path:
-        sys.path.insert(0, parent)
+        sys.path.append(parent)  # last: a sibling file must not shadow installed modules (tqdm.py)
     mod = types.ModuleType(name)
     mod.__file__ = path
     mod.__dict__["__hpobench_display_name__"] = stem
@@ -90,13 +93,51 @@ def _get_factory(mod: types.ModuleType, attr: str, spec: str) -> OptimizerFactor
     return factory
 
 
+def _baseline_names() -> list[str]:
+    try:
+        from baselines import list_baselines
+    except ImportError:  # the baselines package is not installed
+        return []
+    return list_baselines()
+
+
+def _registered_baseline(name: str) -> tuple[str, str] | None:
+    """``(module, attr)`` of the baseline registered as ``name``, or ``None``."""
+    if ":" in name or "/" in name or "\\" in name or name.endswith(".py"):
+        return None
+    try:
+        from baselines import BaselineNotFoundError, get_baseline
+    except ImportError:
+        return None
+    try:
+        spec = get_baseline(name)
+    except BaselineNotFoundError:
+        return None
+    return spec.module, spec.attr
+
+
 def resolve_optimizer(spec: str) -> OptimizerRef:
-    """Parse and check a spec; files are read now (their text travels with the jobs)."""
+    """Parse and check a spec: a registered baseline name (``"hyperband"``), a file
+    ``"path/to/file.py[:attr]"`` or a module ``"package.module[:attr]"``. Files are read now
+    (their text travels with the jobs)."""
+    ref = parse_optimizer(spec)
+    ref.load()  # fail fast: missing attribute, wrong signature
+    return ref
+
+
+def parse_optimizer(spec: str) -> OptimizerRef:
+    """Parse a spec and read a file's text, without running any of the optimizer's code."""
     if not isinstance(spec, str) or not spec.strip():
         raise OptimizerError(
-            f"--optimizer must be 'file.py:factory' or 'package.module:factory', but got {spec!r}."
+            "--optimizer must be a baseline name, 'file.py:factory' or 'package.module:factory', "
+            f"but got {spec!r}."
         )
+    registered = _registered_baseline(spec.strip())
+    if registered is not None:
+        module, attr = registered
+        return OptimizerRef(spec=spec.strip(), attr=attr, module=module)
     target, _, attr = spec.strip().rpartition(":") if ":" in spec else (spec.strip(), "", "")
+    attr_given = bool(attr)
     attr = attr or DEFAULT_ATTR
     if target.endswith(".py") or "/" in target or "\\" in target:
         p = Path(target).expanduser()
@@ -116,13 +157,19 @@ def resolve_optimizer(spec: str) -> OptimizerRef:
                 f"--optimizer {spec!r}: must be 'file.py:factory' or 'package.module:factory', but "
                 f"{target!r} is neither a .py file nor a dotted module name."
             )
+        if "." not in target and not attr_given and importlib.util.find_spec(target) is None:
+            raise OptimizerError(
+                f"--optimizer {spec!r} must be a baseline name (`hpobench baselines` lists them), "
+                "'path/to/file.py[:factory]' or 'package.module:factory', but it is none of these."
+                + did_you_mean(target, _baseline_names())
+            )
         ref = OptimizerRef(spec=spec, attr=attr, module=target)
-    ref.load()  # fail fast: missing attribute, wrong signature
     return ref
 
 
 def load_optimizer(spec: str) -> OptimizerFactory:
-    """The factory named by ``"path/to/file.py:attr"`` or ``"package.module:attr"``.
+    """The factory named by a baseline name (``"hyperband"``, see ``hpobench baselines``),
+    ``"path/to/file.py:attr"`` or ``"package.module:attr"``.
 
     ``attr`` defaults to ``make_optimizer``. Raises ``OptimizerError`` saying what was expected:
     a missing file or module, a missing attribute (with suggestions), or a factory whose

@@ -42,7 +42,9 @@ def optimizer_identity(factory: Any) -> tuple[str, str, str]:
 
     name: ``getattr(factory, "optimizer_name")`` if set, else ``module:qualname`` (for a file
     loaded by path, the module is the file's stem). version: the factory's ``version`` attribute
-    or its module's ``__version__`` (else ``""``). source sha256: of the module's source file.
+    or its module's ``__version__`` (else ``""``). source sha256: the factory's
+    ``optimizer_source_sha256`` attribute if set (a sandboxed factory, whose module is never
+    imported here), else of the module's source file.
     """
     mod_name = getattr(factory, "__module__", None) or type(factory).__module__
     qual = getattr(factory, "__qualname__", None) or type(factory).__qualname__
@@ -50,6 +52,9 @@ def optimizer_identity(factory: Any) -> tuple[str, str, str]:
     display_mod = getattr(module, "__hpobench_display_name__", mod_name)
     name = getattr(factory, "optimizer_name", None) or f"{display_mod}:{qual}"
     version = getattr(factory, "version", None) or getattr(module, "__version__", None) or ""
+    pinned = getattr(factory, "optimizer_source_sha256", None)  # e.g. a sandboxed factory's
+    if isinstance(pinned, str):
+        return str(name), str(version), pinned
     source_sha = ""
     text = getattr(module, "__hpobench_source__", None)
     if text is None and module is not None:

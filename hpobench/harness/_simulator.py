@@ -22,15 +22,18 @@ Rules (docs/harness.md explains why):
   over the test seeds at full fidelity.
 * **Faults.** An exception in ``ask``/``tell``/the factory, a return value that is not a
   ``Suggestion`` or ``None``, an invalid config or fidelity (including NaN), resuming a trial that
-  does not exist / is running / already reached that fidelity, or a call over the wall-clock limit
-  ends the run with ``RunStatus.FAILED`` and a readable ``stop_reason``; what happened before
-  stays recorded.
+  does not exist / is running / already reached that fidelity, a call over the wall-clock limit,
+  any other ``BaseException`` but ``KeyboardInterrupt`` (``SystemExit``, ``GeneratorExit``, an
+  optimizer's own class) or an :class:`OptimizerFault` raised by a wrapper (the sandbox) ends the
+  run with ``RunStatus.FAILED`` and a readable ``stop_reason``; what happened before stays
+  recorded.
 """
 
 from __future__ import annotations
 
 import heapq
 import inspect
+import json
 import logging
 import math
 import time
@@ -44,6 +47,7 @@ import numpy as np
 from hpobench._errors import ConfigError, FidelityError, OptimizerError, ProtocolError, TableError
 from hpobench.benchmark import Benchmark
 from hpobench.harness._contract import Evaluation, OptimizerFactory, Problem, Suggestion
+from hpobench.harness._fault import OptimizerFault
 from hpobench.harness._oracle import Oracle, make_oracle
 from hpobench.harness._protocol import Protocol, get_protocol
 from hpobench.harness._provenance import code_sha256, hpobench_version, optimizer_identity
@@ -111,6 +115,26 @@ def check_factory(factory: Any, *, name: str = "the optimizer factory") -> None:
             f"{name} must accept two positional arguments (problem, seed), but its signature is "
             f"{getattr(factory, '__qualname__', repr(factory))}{sig}."
         ) from None
+
+
+def info_json(info: Any) -> str:
+    """``Suggestion.info`` as the trajectory stores it: sorted compact JSON, ``""`` for None."""
+    if info is None:
+        return ""
+    ok = isinstance(info, Mapping) and all(
+        isinstance(k, str)
+        and isinstance(v, (int, float, str))
+        and not isinstance(v, bool)
+        and (not isinstance(v, float) or math.isfinite(v))
+        for k, v in info.items()
+    )
+    if not ok:
+        raise _Fault(
+            "invalid_suggestion",
+            "Suggestion.info must be None or a mapping str -> int | float (finite) | str, but got "
+            f"{info!r:.200}.",
+        )
+    return json.dumps(dict(info), sort_keys=True, separators=(",", ":"))
 
 
 def _short_exc(e: BaseException) -> str:
@@ -368,6 +392,8 @@ class _Study:
                                         f"ask() suggested an invalid fidelity: {e}",
                                     ) from None
                             fidx = fi
+                        if s.info is not None:
+                            info_json(s.info)  # fault now, not when the result arrives
                         config = s.config
                         res = s.resume
                         if res is None:
@@ -457,7 +483,7 @@ class _Study:
                         value=value, cost=cost, incumbent_trial=inc_trial,
                         incumbent_config_id=inc_row, incumbent_fidelity_index=inc_fidx,
                         incumbent_value=inc_value, incumbent_test_score=inc_test,
-                        ask_wall_s=ask_wall,
+                        ask_wall_s=ask_wall, info=info_json(s.info),
                     )  # fmt: skip
                     heappush(free, w)
                     # Sealed: a fresh config and an owned read-only curve, nothing of the table.
@@ -487,7 +513,12 @@ class _Study:
                 reason = (
                     f"an optimizer call ran over the wall-clock limit of {limit:.6g} s per call"
                 )
-            except SystemExit as e:
+            except OptimizerFault as e:  # seen by a wrapper, e.g. the sandbox: already explained
+                wd.clear()
+                status, reason, fault = RunStatus.FAILED, e.message, e.kind
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:  # SystemExit, GeneratorExit, an optimizer's own class
                 wd.clear()
                 status, reason, fault = (
                     RunStatus.FAILED,

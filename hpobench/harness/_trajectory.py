@@ -20,6 +20,7 @@ order). Columns:
 ``incumbent_value``       float64  its objective on its tuning seed
 ``incumbent_test_score``  float64  reported metric, mean over test seeds, full fidelity (post hoc)
 ``config.<name>``         typed    one column per hyperparameter
+``info``                  string   the suggestion's ``info`` as sorted compact JSON (``""``: none)
 ``ask_wall_s``            float64  wall time of the ``ask`` that proposed it (machine-dependent)
 ``tell_wall_s``           float64  wall time of its ``tell`` (machine-dependent)
 ========================  =======  ==================================================================
@@ -70,9 +71,9 @@ __all__ = [
 ]
 
 FORMAT_NAME = "hpobench-trajectory"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """2: the metadata records ``backend_kind`` and ``backend_sha256`` (a table's or a surrogate's
-file) instead of version 1's ``table_sha256`` and ``lookup``."""
+file) instead of version 1's ``table_sha256`` and ``lookup``. 3: the ``info`` column."""
 _META_KEY = b"hpobench.trajectory"
 _TIMING_KEY = b"hpobench.timing"
 _DIGEST_KEY = b"hpobench.digest"
@@ -94,6 +95,7 @@ EVENT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("incumbent_value", pa.float64()),
     ("incumbent_test_score", pa.float64()),
 )
+INFO_COLUMN = "info"
 WALL_COLUMNS: tuple[str, ...] = ("ask_wall_s", "tell_wall_s")
 CONFIG_PREFIX = "config."
 
@@ -265,6 +267,7 @@ def _schema(meta: TrajectoryMeta) -> list[tuple[str, pa.DataType]]:
     cols = list(EVENT_COLUMNS)
     for hp in meta.space["hyperparameters"]:
         cols.append((CONFIG_PREFIX + hp["name"], _config_arrow_type(hp)))
+    cols.append((INFO_COLUMN, pa.string()))
     cols.extend((w, pa.float64()) for w in WALL_COLUMNS)
     return cols
 
@@ -278,7 +281,7 @@ class TrajectoryBuilder:
     and seeds are passed as indices into ``fidelity_values`` / ``tuning_seeds`` (``-1``: none).
     """
 
-    __slots__ = ("_fv", "_fv_ext", "_rows", "_seeds", "_space", "_tell_walls")
+    __slots__ = ("_fv", "_fv_ext", "_infos", "_rows", "_seeds", "_space", "_tell_walls")
 
     def __init__(
         self,
@@ -292,6 +295,7 @@ class TrajectoryBuilder:
         self._fv_ext = np.append(self._fv, np.nan)  # index -1 -> NaN
         self._seeds = np.asarray(tuning_seeds, dtype=np.int64)
         self._rows: list[tuple[Any, ...]] = []
+        self._infos: list[str] = []
         self._tell_walls: list[float] = []
 
     def __len__(self) -> int:
@@ -316,8 +320,11 @@ class TrajectoryBuilder:
         incumbent_value: float,
         incumbent_test_score: float,
         ask_wall_s: float,
+        info: str = "",
     ) -> None:
-        """Record one counted evaluation and the incumbent after it."""
+        """Record one counted evaluation and the incumbent after it (``info``: the suggestion's
+        ``info`` as JSON, ``""`` for none)."""
+        self._infos.append(info)
         self._rows.append(
             (time, start_time, trial_id, worker, fidelity_index, resumed_from_index, config_id,
              seed_index, value, cost, incumbent_trial, incumbent_config_id,
@@ -371,6 +378,7 @@ class TrajectoryBuilder:
                 hp, per_trial if in_order else [per_trial[i] for i in trial_ids]
             )
             arrays[CONFIG_PREFIX + name] = pa.array(values, type=_config_arrow_type(hp_dict))
+        arrays[INFO_COLUMN] = pa.array(self._infos[:n], type=pa.string())
         arrays["ask_wall_s"] = pa.array(ask_walls, type=pa.float64())
         arrays["tell_wall_s"] = pa.array(tell_walls, type=pa.float64())
         return pa.table(arrays)

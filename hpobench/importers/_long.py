@@ -233,9 +233,9 @@ def import_long_format(
             f"gaps (a run may stop early), but config {canon[c]}, seed {seeds[si]} has a gap at "
             f"{fidelity_column}={steps[fi].item()!r}."
         )
-    dense_rt = np.full(n * s * f, np.nan)
-    dense_rt[flat] = rt
-    dense_rt = dense_rt.reshape(n, s, f)
+    flat_rt = np.full(n * s * f, np.nan)
+    flat_rt[flat] = rt
+    dense_rt = flat_rt.reshape(n, s, f)
     step_ok = np.diff(dense_rt, axis=2) > 0
     both = have3[..., 1:] & have3[..., :-1]
     if np.any(both & ~step_ok):

@@ -8,22 +8,56 @@ records; ``SearchSpace`` composes them.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from hpobench._errors import ConfigError
+from hpobench._validate import as_scalar, check_bool, is_integer, is_real
 
 __all__ = ["Categorical", "Float", "Hyperparameter", "Int", "Ordinal", "Value"]
 
 Value = int | float | str | bool
+_INT_LIMIT = 1 << 53
 
 
 def _is_real(x: Any) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
-        x, (bool, np.bool_)
-    )
+    return is_real(x)
+
+
+def _integral(x: Any) -> int | None:
+    """``x`` as an int if it is an integer or an integral finite float (numpy and 0-d too)."""
+    v = as_scalar(x)
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        return int(v)
+    return None
+
+
+def _show(x: Any) -> str:
+    """A value for a message: an integer of hundreds of digits is described, not printed."""
+    v = as_scalar(x)
+    try:
+        return repr(float(v)) if is_real(v) else repr(v)
+    except OverflowError:
+        return f"an integer of {len(str(v))} digits"
+
+
+def _finite_float(x: Any) -> float | None:
+    """``x`` as a finite float, or None (bools, non-numbers, NaN, inf, ints beyond floats)."""
+    v = as_scalar(x)
+    if not is_real(v):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _check_name(name: Any) -> None:
@@ -49,24 +83,32 @@ class Float:
             raise ConfigError(
                 f"{self.name}: low and high must be numbers, got {self.low!r}, {self.high!r}."
             )
-        low, high = float(self.low), float(self.high)
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        low, high = _finite_float(self.low), _finite_float(self.high)
+        if low is None or high is None or not low < high:
             raise ConfigError(
-                f"{self.name}: `low < high` (finite) must hold, but got ({low=}, {high=})."
+                f"{self.name}: `low < high` (finite) must hold, but got "
+                f"(low={_show(self.low)}, high={_show(self.high)})."
             )
-        if self.log and low <= 0:
+        log = check_bool(f"{self.name}: log", self.log, error=ConfigError)
+        if log and low <= 0:
             raise ConfigError(f"{self.name}: a log-scale range needs `low > 0`, but got {low=}.")
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
+        object.__setattr__(self, "log", log)
 
     def validate(self, value: Any) -> float:
         if not _is_real(value):
             raise ConfigError(
                 f"{self.name} must be a number in [{self.low}, {self.high}], but got {value!r}."
             )
-        v = float(value)
-        if not math.isfinite(v) or not (self.low <= v <= self.high):
-            raise ConfigError(f"{self.name} must lie in [{self.low}, {self.high}], but got {v!r}.")
+        v = _finite_float(value)
+        if v is None or not (self.low <= v <= self.high):
+            shown = as_scalar(value) if v is None else v
+            if isinstance(shown, int) and len(str(shown)) > 30:
+                shown = f"an integer of {len(str(shown))} digits"
+            raise ConfigError(
+                f"{self.name} must lie in [{self.low}, {self.high}], but got {shown!r}."
+            )
         return v
 
     def sample(self, rng: np.random.Generator) -> float:
@@ -88,6 +130,17 @@ class Float:
         else:
             v = self.low + u * (self.high - self.low)
         return min(max(v, self.low), self.high)
+
+    def from_unit_array(self, u: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`from_unit` (float64 array in, float64 array out)."""
+        u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            v = np.exp(lo + u * (hi - lo))
+        else:
+            v = self.low + u * (self.high - self.low)
+        v = np.where(u == 0.0, self.low, np.where(u == 1.0, self.high, v))
+        return np.clip(v, self.low, self.high)
 
     def grid(self, n_points: int | None = None) -> tuple[float, ...]:
         if n_points is None:
@@ -121,25 +174,31 @@ class Int:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
-        for bound in (self.low, self.high):
-            if not _is_real(bound) or not math.isfinite(bound) or float(bound) != int(bound):
-                raise ConfigError(
-                    f"{self.name}: low and high must be integers, got {self.low!r}, {self.high!r}."
-                )
-        low, high = int(self.low), int(self.high)
+        low, high = _integral(self.low), _integral(self.high)
+        if low is None or high is None:
+            raise ConfigError(
+                f"{self.name}: low and high must be integers, got {self.low!r}, {self.high!r}."
+            )
+        if abs(low) > _INT_LIMIT or abs(high) > _INT_LIMIT:
+            raise ConfigError(
+                f"{self.name}: low and high must lie within ±2**53 (exact as floats), but got "
+                f"({low=}, {high=})."
+            )
         if not low < high:
             raise ConfigError(f"{self.name}: `low < high` must hold, but got ({low=}, {high=}).")
-        if self.log and low <= 0:
+        log = check_bool(f"{self.name}: log", self.log, error=ConfigError)
+        if log and low <= 0:
             raise ConfigError(f"{self.name}: a log-scale range needs `low > 0`, but got {low=}.")
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
+        object.__setattr__(self, "log", log)
 
     def validate(self, value: Any) -> int:
-        if not _is_real(value) or not math.isfinite(float(value)) or float(value) != int(value):
+        v = _integral(value)
+        if v is None:
             raise ConfigError(
                 f"{self.name} must be an integer in [{self.low}, {self.high}], but got {value!r}."
             )
-        v = int(value)
         if not self.low <= v <= self.high:
             raise ConfigError(f"{self.name} must lie in [{self.low}, {self.high}], but got {v!r}.")
         return v
@@ -170,6 +229,16 @@ class Int:
             v = round(self.low - 0.5 + u * (self.high - self.low + 1))
         return int(min(max(v, self.low), self.high))
 
+    def from_unit_array(self, u: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`from_unit` (float64 array in, int64 array out)."""
+        u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
+        if self.log and self.low > 0.5:
+            lo, hi = math.log(self.low - 0.5), math.log(self.high + 0.5)
+            v = np.round(np.exp(lo + u * (hi - lo)))
+        else:
+            v = np.round(self.low - 0.5 + u * (self.high - self.low + 1))
+        return np.clip(v, self.low, self.high).astype(np.int64)
+
     def grid(self, n_points: int | None = None) -> tuple[int, ...]:
         if n_points is None:
             return tuple(range(self.low, self.high + 1))
@@ -189,19 +258,28 @@ class Int:
 
 
 def _check_n_points(name: str, n_points: Any) -> None:
-    if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)):
+    if not is_integer(n_points):
         raise ConfigError(f"{name}: `n_points` must be an integer >= 1, but got {n_points!r}.")
 
 
 def _check_values(name: str, values: Any, what: str) -> tuple[Value, ...]:
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ConfigError(f"{name}: {what} must be a sequence of values, but got {values!r}.")
-    vals = tuple(v.item() if isinstance(v, np.generic) else v for v in values)
+    if (
+        isinstance(values, (str, bytes, Mapping, set, frozenset))
+        or not hasattr(values, "__iter__")
+        or (isinstance(values, np.ndarray) and values.ndim != 1)
+    ):
+        raise ConfigError(
+            f"{name}: {what} must be a sequence of values, but got {values!r} (a list or tuple "
+            f"is needed, not a {type(values).__name__})."
+        )
+    vals = tuple(as_scalar(v) for v in values)
     if not vals:
         raise ConfigError(f"{name}: {what} must not be empty.")
     for v in vals:
-        if not isinstance(v, (int, float, str, bool)) or (
-            isinstance(v, float) and not math.isfinite(v)
+        if (
+            not isinstance(v, (int, float, str, bool))
+            or (isinstance(v, float) and not math.isfinite(v))
+            or (isinstance(v, int) and not isinstance(v, bool) and abs(v) > _INT_LIMIT)
         ):
             raise ConfigError(
                 f"{name}: {what} must be finite numbers, strings or booleans, but got {v!r}."
@@ -223,16 +301,14 @@ class _Discrete:
     def index(self, value: Any) -> int:
         """Position of ``value`` among the allowed values; floats match within 1e-9 relative."""
         vals = self._values
-        if isinstance(value, np.generic):
-            value = value.item()
+        value = as_scalar(value)
         for i, v in enumerate(vals):
             if type(v) is type(value) and v == value:
                 return i
-        if _is_real(value) and math.isfinite(float(value)):
+        fv = _finite_float(value)
+        if fv is not None:
             for i, v in enumerate(vals):
-                if _is_real(v) and math.isclose(
-                    float(v), float(value), rel_tol=1e-9, abs_tol=1e-12
-                ):
+                if _is_real(v) and math.isclose(float(v), fv, rel_tol=1e-9, abs_tol=1e-12):
                     return i
         if isinstance(value, bool):
             for i, v in enumerate(vals):
@@ -244,8 +320,9 @@ class _Discrete:
 
     def _nearest_hint(self, value: Any) -> str:
         nums = [v for v in self._values if _is_real(v)]
-        if _is_real(value) and nums and math.isfinite(float(value)):
-            nearest = min(nums, key=lambda v: abs(float(v) - float(value)))
+        fv = _finite_float(value)
+        if fv is not None and nums:
+            nearest = min(nums, key=lambda v: abs(float(v) - fv))
             return f" Nearest valid value: {nearest!r}."
         if isinstance(value, str):
             from hpobench._errors import did_you_mean
@@ -308,6 +385,11 @@ class Categorical(_Discrete):
     def _values(self) -> tuple[Value, ...]:
         return self.choices
 
+    @property
+    def values(self) -> tuple[Value, ...]:
+        """The choices: the same accessor as ``Ordinal.values``, so no ``isinstance`` is needed."""
+        return self.choices
+
     def to_unit(self, value: Any) -> float:
         return (self.index(value) + 0.5) / len(self.choices)
 
@@ -333,9 +415,9 @@ def hyperparameter_from_dict(d: Any) -> Hyperparameter:
     kind = d["type"]
     try:
         if kind == "float":
-            return Float(d["name"], d["low"], d["high"], log=bool(d.get("log", False)))
+            return Float(d["name"], d["low"], d["high"], log=d.get("log", False))
         if kind == "int":
-            return Int(d["name"], d["low"], d["high"], log=bool(d.get("log", False)))
+            return Int(d["name"], d["low"], d["high"], log=d.get("log", False))
         if kind == "ordinal":
             return Ordinal(d["name"], d["values"])  # _check_values rejects non-sequences
         if kind == "categorical":

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import ConfigError, did_you_mean
+from hpobench._validate import as_scalar, check_float, check_int, is_integer
 from hpobench.space._params import (
     Categorical,
     Float,
@@ -26,9 +27,50 @@ from hpobench.space._params import (
     hyperparameter_from_dict,
 )
 
-__all__ = ["Config", "SearchSpace"]
+__all__ = ["MAX_SAMPLES", "Config", "SearchSpace"]
 
 Config = dict[str, Value]
+MAX_SAMPLES = 100_000_000  # a larger n is a typo (and would not fit in memory as dicts)
+
+
+def _values_of(hp: Hyperparameter) -> tuple[Value, ...]:
+    if isinstance(hp, (Ordinal, Categorical)):
+        return hp.values
+    if isinstance(hp, Int):
+        if hp.high - hp.low > MAX_SAMPLES:
+            raise ConfigError(f"{hp.name} has {hp.high - hp.low + 1:,} values; too many to list.")
+        return tuple(range(hp.low, hp.high + 1))
+    raise ConfigError(f"{hp.name} is continuous (Float): it has no finite list of values.")
+
+
+def _from_unit_uniform(hp: Hyperparameter, u: np.ndarray) -> np.ndarray:
+    """Column of samples from uniform ``u``: discrete values are equally likely."""
+    if isinstance(hp, (Float, Int)):
+        return hp.from_unit_array(u)
+    vals = np.empty(len(hp.values), dtype=object)
+    vals[:] = list(hp.values)
+    idx = np.minimum((u * len(vals)).astype(np.int64), len(vals) - 1)
+    return vals[idx]
+
+
+def _move(hp: Hyperparameter, value: Value, rng: np.random.Generator, scale: float) -> Value:
+    if isinstance(hp, Categorical):
+        others = [v for v in hp.values if v != value or type(v) is not type(value)]
+        return others[int(rng.integers(len(others)))]
+    if isinstance(hp, Ordinal):
+        i = hp.index(value)
+        j = i + (1 if rng.random() < 0.5 else -1)
+        if not 0 <= j < len(hp.values):
+            j = i - (j - i)
+        return hp.values[j]
+    u = hp.to_unit(value)
+    for _ in range(64):
+        new = hp.from_unit(min(max(u + scale * float(rng.normal()), 0.0), 1.0))
+        if new != value:
+            return new
+    if isinstance(hp, Int):  # tiny scale on a wide range: step to an adjacent integer
+        return value + 1 if value < hp.high else value - 1  # type: ignore[operator]
+    return new
 
 
 class SearchSpace:
@@ -76,6 +118,11 @@ class SearchSpace:
         return self._hps
 
     def __getitem__(self, name: str) -> Hyperparameter:
+        if not isinstance(name, str):
+            raise ConfigError(
+                f"A hyperparameter is looked up by its name (a str), but got "
+                f"{type(name).__name__}: {name!r}; the space has {list(self._names)}."
+            )
         try:
             return self._by_name[name]
         except KeyError:
@@ -147,12 +194,89 @@ class SearchSpace:
         return {hp.name: hp.sample(rng) for hp in self._hps}
 
     def sample_many(self, rng: np.random.Generator, n: int) -> list[Config]:
-        """``n`` configurations, the same as ``n`` successive calls of :meth:`sample`."""
-        if not isinstance(n, (int, np.integer)) or n < 0:
-            raise ConfigError(f"`n >= 0` (an integer) must hold, but got {n!r}.")
-        return [self.sample(rng) for _ in range(int(n))]
+        """``n`` configurations drawn as :meth:`sample` draws one, vectorised with numpy.
+
+        Deterministic given the generator's state (one ``rng.random((n, d))`` draw), but *not*
+        the same stream as ``n`` calls of :meth:`sample`. See :meth:`sample_columns` for arrays.
+        """
+        cols = self.sample_columns(rng, n)
+        lists = [cols[name].tolist() for name in self._names]
+        return [dict(zip(self._names, row, strict=True)) for row in zip(*lists, strict=True)]
+
+    def sample_columns(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """``n`` sampled configurations as columns name -> array (object arrays for discrete)."""
+        if not isinstance(rng, np.random.Generator):
+            raise ConfigError(
+                f"sample needs an explicit numpy.random.Generator, but got {type(rng).__name__}. "
+                "Use numpy.random.default_rng(seed)."
+            )
+        if not is_integer(n) or as_scalar(n) < 0 or as_scalar(n) > MAX_SAMPLES:
+            raise ConfigError(
+                f"`n >= 0` (an integer, at most {MAX_SAMPLES:,}) must hold, but got {n!r}."
+            )
+        u = rng.random((int(as_scalar(n)), len(self._hps)))
+        return {hp.name: _from_unit_uniform(hp, u[:, j]) for j, hp in enumerate(self._hps)}
+
+    def neighbours(
+        self, config: Mapping[str, Any], rng: np.random.Generator, n: int = 1, *, scale: float = 0.1
+    ) -> list[Config]:
+        """``n`` configurations that each differ from ``config`` in exactly one hyperparameter.
+
+        The changed hyperparameter is drawn uniformly; a Float or Int moves by a normal step of
+        standard deviation ``scale`` in the unit cube (clipped; an Int always to another value),
+        an Ordinal to an adjacent value, a Categorical to another choice. A hyperparameter with a
+        single value never changes (a space of only such has no neighbours: ``ConfigError``).
+        Deterministic given ``rng``. This is the mutation local search and evolution need.
+        """
+        cfg = self.validate(config)
+        if not isinstance(rng, np.random.Generator):
+            raise ConfigError(
+                f"neighbours needs a numpy.random.Generator, but got {type(rng).__name__}."
+            )
+        count = check_int("n", n, low=0, high=MAX_SAMPLES, error=ConfigError)
+        step = check_float("scale", scale, low=0.0, low_open=True, high=1.0, error=ConfigError)
+        movable = [
+            hp
+            for hp in self._hps
+            if not (isinstance(hp, (Ordinal, Categorical)) and len(hp.values) == 1)
+        ]
+        if not movable:
+            raise ConfigError("This space has no neighbours: every hyperparameter has one value.")
+        out = []
+        for _ in range(count):
+            hp = movable[int(rng.integers(len(movable)))]
+            new = dict(cfg)
+            new[hp.name] = _move(hp, cfg[hp.name], rng, step)
+            out.append(new)
+        return out
+
+    def values_of(self, name: str) -> tuple[Value, ...]:
+        """The finite values of a discrete hyperparameter (Ordinal/Categorical values, an Int's
+        range); a Float has none (``ConfigError``)."""
+        return _values_of(self[name])
 
     # -- unit cube -------------------------------------------------------------------------
+    def encode_many(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """``[n, d]`` float64 matrix of :meth:`encode` rows (every config validated)."""
+        rows = [self.encode(c) for c in configs]
+        return np.vstack(rows) if rows else np.empty((0, len(self._hps)))
+
+    def decode_many(self, matrix: Any) -> list[Config]:
+        """Inverse of :meth:`encode_many`: one configuration per row of an ``[n, d]`` matrix."""
+        try:
+            x = np.asarray(matrix, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"decode_many needs an [n, {len(self._hps)}] matrix of numbers."
+            ) from None
+        if x.ndim != 2 or x.shape[1] != len(self._hps):
+            raise ConfigError(
+                f"decode_many needs shape (n, {len(self._hps)}), but got shape {x.shape}."
+            )
+        if not np.all(np.isfinite(x)):
+            raise ConfigError("decode_many needs finite values, but got NaN or inf.")
+        return [self.decode(row) for row in x]
+
     def encode(self, config: Mapping[str, Any]) -> np.ndarray:
         """Map a configuration to a float64 vector in ``[0, 1]^d`` (space order)."""
         cfg = self.validate(config)
@@ -214,6 +338,11 @@ class SearchSpace:
         except (TypeError, json.JSONDecodeError) as e:
             raise ConfigError(
                 f"A search space JSON must be valid JSON, but parsing failed: {e}."
+            ) from None
+        except RecursionError:
+            raise ConfigError(
+                "A search space JSON must be an object with a 'hyperparameters' list, but it is "
+                "nested too deeply to parse."
             ) from None
         return cls.from_dict(d)
 

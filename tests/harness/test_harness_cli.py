@@ -49,6 +49,16 @@ def test_run_and_rerun(setup: SimpleNamespace, capsys: pytest.CaptureFixture[str
     assert "6 runs: 2 ran, 4 skipped" in capsys.readouterr().out
 
 
+def test_run_sandboxed(setup: SimpleNamespace, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--optimizer", str(setup.opt), "--suite", setup.ids[0], "--repetitions", "1",
+            "--protocol", "cli-test-v1", "--out", str(setup.out), "--no-progress", "--sandbox",
+            "--memory-limit", "2048"]  # fmt: skip
+    assert main(argv) == 0
+    assert "1 runs: 1 ran, 0 skipped, 0 errors; status: completed 1" in capsys.readouterr().out
+    [file] = setup.out.rglob("rep-*.parquet")
+    assert Trajectory.read(file).timing["sandbox_level"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -57,6 +67,7 @@ def test_run_and_rerun(setup: SimpleNamespace, capsys: pytest.CaptureFixture[str
         (["--optimizer", "nope.py"], "must exist"),
         (["--workers-pool", "0"], "--workers-pool must be >= 1"),
         (["--call-timeout", "-1"], "call_timeout must be None \\(no limit\\) or a finite number"),
+        (["--sandbox", "--memory-limit", "-5"], "--memory-limit must be >= 0"),
     ],
 )
 def test_bad_input_is_one_clear_line(

@@ -61,8 +61,10 @@ def test_bad_specs(tmp_path: Path) -> None:
         load_optimizer("no_such_package.opt:make_optimizer")
     with pytest.raises(OptimizerError, match=r"neither a \.py file nor a dotted module"):
         load_optimizer("not a module:f")
-    with pytest.raises(OptimizerError, match=r"must be 'file\.py:factory'"):
+    with pytest.raises(OptimizerError, match=r"must be a baseline name, 'file\.py:factory'"):
         load_optimizer("")
+    with pytest.raises(OptimizerError, match=r"must be a baseline name.*Did you mean 'asha'"):
+        load_optimizer("ashaa")
     broken = tmp_path / "broken.py"
     broken.write_text("def make_optimizer(problem, seed)\n    pass\n")
     with pytest.raises(OptimizerError, match="failed to load: SyntaxError"):
