@@ -119,7 +119,7 @@ def _check_epochs(n_epochs: Any) -> int:
 def _check_data(data: Any) -> TrainData:
     if not isinstance(data, TrainData):
         raise ConfigError(
-            f"`data` must be a TrainData (see TrainData.from_splits), but got "
+            f"`data` must be a TrainData (= DatasetSplits, e.g. from load_dataset), but got "
             f"{type(data).__name__}."
         )
     return data
