@@ -126,9 +126,9 @@ def device_info(device: str) -> dict[str, Any]:
 
 def _dataset(name: str, max_train_rows: int | None) -> Any:
     from hpobench.generate import load_dataset
-    from hpobench.generate._trainer import TrainData
 
-    return TrainData.from_splits(load_dataset(name, max_train_rows=max_train_rows))
+    # load_dataset's DatasetSplits is what the trainers take (TrainData is the same class)
+    return load_dataset(name, max_train_rows=max_train_rows)
 
 
 def _sample(family: str, n: int, seed: int) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ differ beyond noise); ``spearman_low ≥ 0.5`` (low fidelity carries signal).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,10 +106,10 @@ def discrimination(table: Table, *, n_full: float) -> Discrimination:
     sign = 1.0 if meta.direction == "minimize" else -1.0
     seeds = [table.seed_index(s) for s in meta.tuning_seeds]
     values = sign * table.metric(meta.objective)[:, seeds, :].astype(np.float64)  # [N, S, F]
-    with np.errstate(all="ignore"):
-        per_step = np.nanmean(values, axis=1)  # [N, F]; all-NaN -> NaN
-        finals_by_seed = values[:, :, -1]
-        noise = float(np.nanmedian(np.nanstd(finals_by_seed, axis=1, ddof=1)))
+    with warnings.catch_warnings():  # all-NaN rows (diverged on every seed) give NaN, not noise
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_step = np.nanmean(values, axis=1)  # [N, F]
+        noise = float(np.nanmedian(np.nanstd(values[:, :, -1], axis=1, ddof=1)))
     final = per_step[:, -1]
     finite = final[np.isfinite(final)]
     spread = float(np.percentile(finite, 90) - np.percentile(finite, 10))

@@ -35,6 +35,7 @@ import numpy as np
 from hpobench._errors import ConfigError, did_you_mean
 from hpobench._validate import check_int
 from hpobench.fidelity import Fidelity
+from hpobench.generate._tasks import CLASSIFICATION_TYPES, REGRESSION, SPLITS, metric_kinds
 from hpobench.space import Categorical, Config, Float, Int, Ordinal, SearchSpace
 from hpobench.space._space import MAX_SAMPLES
 from hpobench.table import MetricSpec
@@ -52,10 +53,6 @@ __all__ = [
     "resolve_task",
     "task_name",
 ]
-
-SPLITS = ("train", "valid", "test")
-REGRESSION = "regression"
-CLASSIFICATION_TYPES = ("binary", "multiclass")
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,32 +200,22 @@ class Family:
 
     def metrics(self, task_type: str) -> dict[str, MetricSpec]:
         """Metric columns written for a dataset of ``task_type`` (runtime last)."""
+        what = {
+            "loss": (
+                "minimize",
+                "mean squared error of the standardized target"
+                if task_type == REGRESSION
+                else "mean cross-entropy (natural log, probabilities floored at 1e-15)",
+            ),
+            "accuracy": ("maximize", "accuracy"),
+            "balanced_accuracy": ("maximize", "mean per-class recall"),
+        }
         out: dict[str, MetricSpec] = {}
         for split in SPLITS:
-            if task_type == REGRESSION:
-                out[f"{split}_loss"] = MetricSpec(
-                    f"{split}_loss",
-                    "minimize",
-                    split,
-                    f"mean squared error of the standardized target on the {split} split",
-                )
-            else:
-                out[f"{split}_loss"] = MetricSpec(
-                    f"{split}_loss",
-                    "minimize",
-                    split,
-                    f"mean cross-entropy (natural log, probabilities floored at 1e-15) on the "
-                    f"{split} split",
-                )
-                out[f"{split}_accuracy"] = MetricSpec(
-                    f"{split}_accuracy", "maximize", split, f"accuracy on the {split} split"
-                )
-                out[f"{split}_balanced_accuracy"] = MetricSpec(
-                    f"{split}_balanced_accuracy",
-                    "maximize",
-                    split,
-                    f"mean per-class recall on the {split} split",
-                )
+            for kind in metric_kinds(task_type):
+                direction, text = what[kind]
+                name = f"{split}_{kind}"
+                out[name] = MetricSpec(name, direction, split, f"{text} on the {split} split")
         out["runtime"] = MetricSpec(
             "runtime",
             "minimize",

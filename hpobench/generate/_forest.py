@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.generate._families import SPLITS, TrainContext, TrainOutput, Unit, UnitResult
+from hpobench.generate._families import TrainContext, TrainOutput, Unit, UnitResult
 from hpobench.generate._metrics import LabelledSplit, regression_metrics
 from hpobench.generate._provenance import cpu_description
 from hpobench.generate._rows import seed_rows
+from hpobench.generate._tasks import SPLITS
 
 __all__ = ["sklearn_params", "train_forest"]
 

@@ -24,22 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.generate._errors import GenerationError
 from hpobench.generate._families import TrainContext, TrainOutput, Unit, UnitResult
 from hpobench.generate._provenance import cpu_description
 
 __all__ = ["train_neural"]
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as e:
-        raise GenerationError(
-            "The neural families (fcnet-grid, lcbench) need PyTorch, which is not installed. "
-            "Install it with: pip install 'hpobench[train]'"
-        ) from e
-    return torch
 
 
 def device_description(torch: Any, device: str, n_threads: int) -> str:
@@ -54,14 +42,16 @@ def device_description(torch: Any, device: str, n_threads: int) -> str:
 
 def train_neural(ctx: TrainContext, units: Sequence[Unit]) -> TrainOutput:
     """Train ``units`` with the batched trainer; attach calibration samples (module docstring)."""
-    torch = _torch()
-    from hpobench.generate._trainer import TrainData, calibrate_runtime, train_batch
+    from hpobench.generate._curves import import_torch
+
+    torch = import_torch()
+    from hpobench.generate._trainer import calibrate_runtime, train_batch
 
     settings = ctx.settings
     model = str(settings["model"])
     n_threads = int(settings.get("n_threads", 1))
     torch.set_num_threads(n_threads)
-    data = TrainData.from_splits(ctx.data)
+    data = ctx.data
     n_epochs = len(ctx.fidelity)
     curves = train_batch(
         model,

