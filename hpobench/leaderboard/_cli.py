@@ -108,8 +108,8 @@ def register_cli(subparsers: Any) -> None:
 
     q = sub.add_parser(
         "run",
-        help="run every baseline under every official protocol into the board folder",
-        description="Run every baseline under each official protocol and write "
+        help="run the board baselines (BOARD_BASELINES) under every official protocol into the board folder",
+        description="Run the board baselines (every registered one that fits the 30-minute regeneration target; --baseline for others) under each official protocol and write "
         "<board>/<protocol>/runs.parquet (same bytes on every machine) and compute.json. "
         "--check reruns and compares digests with the committed files instead of writing.",
     )

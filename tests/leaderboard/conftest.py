@@ -1,5 +1,5 @@
 """Fixtures of the leaderboard tests: two tiny protocols on real shipped tables, their references,
-a small board of every baseline and an honest submission made by ``evaluate``.
+a small board of four baselines and an honest submission made by ``evaluate``.
 
 Everything is built once per session under a session temp folder (a few seconds); tests that
 change something copy it into their own ``tmp_path`` first.
@@ -25,6 +25,7 @@ from hpobench.leaderboard._references import (
 )
 
 BASELINES = Path(__file__).resolve().parents[2] / "baselines"
+TEST_BOARD = ["random-search", "regularized-evolution", "asha", "hyperband"]
 
 SF0 = Protocol(
     name="lbtest-sf-v1",
@@ -52,7 +53,7 @@ MF0 = Protocol(
 
 @pytest.fixture(scope="session")
 def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """Pinned protocols with references (v1 -> v2, registered), a board with every baseline, and
+    """Pinned protocols with references (v1 -> v2, registered), a board of four baselines, and
     honest submissions."""
     root = tmp_path_factory.mktemp("lb")
     protocols, pinned = [], []
@@ -63,7 +64,10 @@ def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     SF, MF = protocols
     refs_sf, refs_mf = load_references(SF), load_references(MF)
     board = root / "board"
-    produce(board=board, protocols=[SF.name, MF.name], executor="serial")
+    produce(
+        board=board, protocols=[SF.name, MF.name], executor="serial",
+        baselines=TEST_BOARD,
+    )  # fmt: skip
     sub_sf = evaluate(
         str(BASELINES / "regularized_evolution.py"), SF.name, out=root / "eval-sf", board=board,
         executor="serial", name="re-sub", render=False,
@@ -74,7 +78,7 @@ def lb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     )  # fmt: skip
     yield SimpleNamespace(
         sf=SF, mf=MF, sf0=SF0, sf_pinned=pinned[0], refs_sf=refs_sf, refs_mf=refs_mf, board=board, root=root,
-        sub_sf=sub_sf.submission, sub_mf=sub_mf.submission, eval_sf=sub_sf,
+        sub_sf=sub_sf.submission, sub_mf=sub_mf.submission, eval_sf=sub_sf, baselines=TEST_BOARD,
     )  # fmt: skip
     for p in (SF, MF):
         _user_protocols.pop(p.name, None)

@@ -22,17 +22,20 @@ def test_board_run_gives_the_same_bytes(lb: SimpleNamespace, tmp_path: Path) -> 
     produce(
         board=tmp_path,
         protocols=[lb.sf.name],
-        baselines=["random_search", "asha"],
+        baselines=["random-search", "regularized-evolution"],
         executor="serial",
     )
     again = tmp_path / "again"
     produce(
-        board=again, protocols=[lb.sf.name], baselines=["random_search", "asha"], executor="serial"
+        board=again,
+        protocols=[lb.sf.name],
+        baselines=["random-search", "regularized-evolution"],
+        executor="serial",
     )
     a = (tmp_path / lb.sf.name / "runs.parquet").read_bytes()
     assert a == (again / lb.sf.name / "runs.parquet").read_bytes()
     recs = read_records(tmp_path / lb.sf.name / "runs.parquet", protocol_hash=lb.sf.hash)
-    assert {r.optimizer for r in recs} == {"random_search", "asha"}
+    assert {r.optimizer for r in recs} == {"random-search", "regularized-evolution"}
     assert len(recs) == 2 * 2 * lb.sf.n_repetitions
 
 
@@ -42,17 +45,19 @@ def test_check_mode_finds_a_changed_run(lb: SimpleNamespace, tmp_path: Path) -> 
     rep = produce(
         board=board,
         protocols=[lb.sf.name],
-        baselines=["random_search"],
+        baselines=["random-search"],
         executor="serial",
         check=True,
     )
-    assert [m for m in rep[0].mismatches if "'random_search'" in m] == []
+    assert [m for m in rep[0].mismatches if "'random-search'" in m] == []
     recs = read_records(runs)
     from dataclasses import replace
 
     recs[-1] = replace(recs[-1], digest="0" * 64)
     write_records(runs, recs, protocol=lb.sf.name, protocol_hash=lb.sf.hash)
-    rep = produce(board=board, protocols=[lb.sf.name], executor="serial", check=True)
+    rep = produce(
+        board=board, protocols=[lb.sf.name], baselines=lb.baselines, executor="serial", check=True
+    )
     assert len(rep[0].mismatches) == 1 and "000000000000" in rep[0].mismatches[0]
 
 
@@ -79,14 +84,15 @@ def test_build_is_deterministic_and_self_contained(lb: SimpleNamespace, tmp_path
     md = (board / "README.md").read_text()
     for kind in ("anytime", "ranks", "cd", "profile"):
         assert f"plots/{lb.sf.name}-{kind}.png" in md
-    assert "random_search" in md and "Friedman" in md
+    assert "random-search" in md and "Friedman" in md
 
 
-def test_every_baseline_is_on_the_board(lb: SimpleNamespace) -> None:
-    from hpobench.leaderboard._produce import baseline_specs
+def test_every_applicable_baseline_is_on_the_board(lb: SimpleNamespace) -> None:
+    from hpobench.leaderboard._produce import not_applicable
 
     entries = board_entries(lb.sf.name, board=lb.board)
-    assert set(entries) == set(baseline_specs())
+    expected = {b for b in lb.baselines if not_applicable(b, lb.sf.name) is None}
+    assert set(entries) == expected == {"random-search", "regularized-evolution"}
     board, _ = load_board(lb.sf.name, board=lb.board)
     assert [e.n_runs for e in board.entries] == [len(board.tasks) * lb.sf.n_repetitions] * len(
         entries
@@ -97,8 +103,8 @@ def test_evaluate_places_the_optimizer(lb: SimpleNamespace) -> None:
     b = lb.eval_sf.board
     assert lb.eval_sf.name == "re-sub"
     assert 1 <= b.position("re-sub") <= len(b.entries)
-    # the same code as the regularized_evolution baseline gets the same scores
-    assert b.entry("re-sub").score == b.entry("regularized_evolution").score
+    # the same code as the regularized-evolution baseline gets the same scores
+    assert b.entry("re-sub").score == b.entry("regularized-evolution").score
 
 
 @pytest.mark.slow
