@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from hpobench.generate._cpu import train_units_on_cpu
 from hpobench.generate._families import TrainContext, TrainOutput, Unit, UnitResult
 from hpobench.generate._metrics import LabelledSplit, regression_metrics
-from hpobench.generate._provenance import cpu_description
 from hpobench.generate._rows import seed_rows
 from hpobench.generate._tasks import SPLITS
 
@@ -55,23 +55,7 @@ def sklearn_params(config: Any, n_trees: int, random_state: int) -> dict[str, An
 
 def train_forest(ctx: TrainContext, units: Sequence[Unit]) -> TrainOutput:
     """Fit every unit in turn and return its per-tree-count curves (see the module docstring)."""
-    # Import scikit-learn before limiting threads: threadpoolctl limits loaded libraries only.
-    import sklearn.ensemble  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    n_threads = int(ctx.settings.get("n_threads", 1))
-    fraction = float(ctx.settings.get("row_fraction", 0.9))
-    with threadpool_limits(limits=n_threads):
-        results = tuple(_train_unit(ctx, unit, fraction) for unit in units)
-    return TrainOutput(
-        results=results,
-        device=cpu_description(),
-        info={
-            "n_threads": n_threads,
-            "timer": getattr(ctx.clock, "__qualname__", type(ctx.clock).__name__),
-            "row_fraction": fraction,
-        },
-    )
+    return train_units_on_cpu(ctx, units, _train_unit)
 
 
 def _model(config: Any, regression: bool, params: dict[str, Any]) -> Any:

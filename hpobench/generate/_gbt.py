@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from hpobench.generate._cpu import train_units_on_cpu
 from hpobench.generate._families import TrainContext, TrainOutput, Unit, UnitResult
 from hpobench.generate._metrics import classification_metrics, regression_metrics
-from hpobench.generate._provenance import cpu_description
 from hpobench.generate._rows import seed_rows as _seed_rows
 from hpobench.generate._tasks import SPLITS
 
@@ -45,25 +45,7 @@ def seed_rows(n_train: int, seed: int, fraction: float) -> tuple[np.ndarray, int
 
 def train_gbt(ctx: TrainContext, units: Sequence[Unit]) -> TrainOutput:
     """Fit every unit in turn and return its per-round curves (see the module docstring)."""
-    # Import scikit-learn *before* limiting threads: threadpoolctl only limits libraries that
-    # are already loaded, and an unlimited OpenMP pool spins on a busy machine, inflating the
-    # CPU seconds this family reports.
-    import sklearn.ensemble  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    n_threads = int(ctx.settings.get("n_threads", 1))
-    fraction = float(ctx.settings.get("row_fraction", 0.9))
-    with threadpool_limits(limits=n_threads):
-        results = tuple(_train_unit(ctx, unit, fraction) for unit in units)
-    return TrainOutput(
-        results=results,
-        device=cpu_description(),
-        info={
-            "n_threads": n_threads,
-            "timer": getattr(ctx.clock, "__qualname__", type(ctx.clock).__name__),
-            "row_fraction": fraction,
-        },
-    )
+    return train_units_on_cpu(ctx, units, _train_unit)
 
 
 def _train_unit(ctx: TrainContext, unit: Unit, fraction: float) -> UnitResult:
