@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from hpobench.generate._trainer import _resolve_device, train_batch, train_one
+    from hpobench.generate._curves import resolve_device
+    from hpobench.generate._trainer import train_batch, train_one
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     data = synthetic_regression(args.rows, args.features, rng)
     configs = sample_configs(args.configs, rng, args.sampling)
     seeds = [int(s) for s in rng.integers(0, 2**31, size=len(configs))]
-    device = str(_resolve_device(args.device))
+    device = str(resolve_device(args.device))
     n_alone = min(args.alone, len(configs))
     print(
         f"device={device} threads={torch.get_num_threads()} torch={torch.__version__} "

@@ -20,17 +20,28 @@ from hpobench.generate._models import (
     model_spec,
 )
 from hpobench.generate._splits import DatasetSplits
-from hpobench.generate._tasks import SPLITS, TASK_TYPES
 
 if TYPE_CHECKING:
     import torch
+
+
+__all__ = [
+    "CurveResult",
+    "RuntimeCalibration",
+    "TrainData",
+    "check_data",
+    "check_epochs",
+    "import_torch",
+    "model_specs",
+    "resolve_device",
+]
 
 
 @dataclass(frozen=True, eq=False)
 class CurveResult:
     """The learning curve of one (configuration, seed).
 
-    ``metrics`` maps each name of :func:`metric_names` to ``float32[n_epochs]`` (``NaN`` from
+    ``metrics`` maps each name of :func:`~hpobench.generate._tasks.metric_names` to ``float32[n_epochs]`` (``NaN`` from
     ``diverged_at_epoch`` on). ``runtime`` is ``float32[n_epochs]``, cumulative apportioned
     training seconds; ``group_runtime`` the cumulative wall seconds of the whole group it trained
     in, and ``group_size`` that group's size (1 and equal to ``runtime`` for :func:`train_one`).
@@ -70,14 +81,6 @@ class RuntimeCalibration:
         ]
 
 
-def metric_names(task_type: str) -> tuple[str, ...]:
-    """Names of the per-epoch metrics recorded for ``task_type``, in a fixed order."""
-    if task_type not in TASK_TYPES:
-        raise ConfigError(f"`task_type` must be one of {TASK_TYPES}, but got {task_type!r}.")
-    kinds = ("loss",) if task_type == "regression" else ("loss", "accuracy", "balanced_accuracy")
-    return tuple(f"{split}_{kind}" for split in SPLITS for kind in kinds)
-
-
 def import_torch() -> Any:
     """``torch``, or a :class:`GenerationError` saying to install the ``train`` extra.
 
@@ -94,7 +97,7 @@ def import_torch() -> Any:
     return torch
 
 
-def _resolve_device(device: str) -> torch.device:
+def resolve_device(device: str) -> torch.device:
     torch = import_torch()
     if not isinstance(device, str):
         raise ConfigError(f"`device` must be 'auto', 'cpu' or 'cuda[:i]', but got {device!r}.")
@@ -112,11 +115,11 @@ def _resolve_device(device: str) -> torch.device:
     raise ConfigError(f"`device` must be 'auto', 'cpu' or 'cuda[:i]', but got {device!r}.")
 
 
-def _check_epochs(n_epochs: Any) -> int:
+def check_epochs(n_epochs: Any) -> int:
     return check_int("n_epochs", n_epochs, low=1, high=1_000_000, error=FidelityError)
 
 
-def _check_data(data: Any) -> TrainData:
+def check_data(data: Any) -> TrainData:
     if not isinstance(data, TrainData):
         raise ConfigError(
             f"`data` must be a TrainData (= DatasetSplits, e.g. from load_dataset), but got "
@@ -125,7 +128,9 @@ def _check_data(data: Any) -> TrainData:
     return data
 
 
-def _specs(family: str, configs: Sequence[Mapping[str, Any]], data: TrainData) -> list[ModelSpec]:
+def model_specs(
+    family: str, configs: Sequence[Mapping[str, Any]], data: TrainData
+) -> list[ModelSpec]:
     specs = []
     for i, config in enumerate(configs):
         try:

@@ -19,8 +19,23 @@ if TYPE_CHECKING:
     import torch
 
 
+__all__ = [
+    "DeviceData",
+    "as_int32",
+    "chunk_rows",
+    "dropout_factor",
+    "dropout_params",
+    "dropout_positions",
+    "epoch_order",
+    "evaluate_splits",
+    "per_model_column",
+    "step_keys",
+    "to_device",
+]
+
+
 @dataclass(frozen=True)
-class _DeviceData:
+class DeviceData:
     X: dict[str, torch.Tensor]
     y: dict[str, torch.Tensor]
     class_counts: dict[str, np.ndarray]  # per split, rows per class (classification)
@@ -29,7 +44,7 @@ class _DeviceData:
     device: torch.device
 
 
-def _to_device(data: TrainData, device: torch.device) -> _DeviceData:
+def to_device(data: TrainData, device: torch.device) -> DeviceData:
     torch = import_torch()
     X = {s: torch.from_numpy(getattr(data, f"X_{s}")).to(device) for s in SPLITS}
     y = {s: torch.from_numpy(getattr(data, f"y_{s}")).to(device) for s in SPLITS}
@@ -39,7 +54,7 @@ def _to_device(data: TrainData, device: torch.device) -> _DeviceData:
             s: np.bincount(getattr(data, f"y_{s}"), minlength=data.n_classes).astype(np.float64)
             for s in SPLITS
         }
-    return _DeviceData(X, y, counts, data.task_type, data.n_outputs, device)
+    return DeviceData(X, y, counts, data.task_type, data.n_outputs, device)
 
 
 def _hash32_(x: torch.Tensor) -> torch.Tensor:
@@ -57,19 +72,19 @@ def _hash32_(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _as_int32(values: Sequence[int]) -> np.ndarray:
+def as_int32(values: Sequence[int]) -> np.ndarray:
     """Unsigned 32-bit values as the int32 array with the same bits."""
     return np.asarray(values, dtype=np.uint32).view(np.int32)
 
 
-def _step_keys(dropout_keys: torch.Tensor, epoch: int, n_steps: int, n_layers: int) -> torch.Tensor:
+def step_keys(dropout_keys: torch.Tensor, epoch: int, n_steps: int, n_layers: int) -> torch.Tensor:
     """Per-model dropout keys of every (step, hidden layer) of one epoch: int32 ``[S, L, M]``.
 
     ``dropout_keys`` are the models' int32 keys ``[M]`` (:func:`~._models.seed_streams`).
     """
     torch = import_torch()
     dev = dropout_keys.device
-    x = dropout_keys.view(1, 1, -1) ^ int(_as_int32([epoch + 1])[0])
+    x = dropout_keys.view(1, 1, -1) ^ int(as_int32([epoch + 1])[0])
     x = _hash32_(x.expand(n_steps, n_layers, -1).clone())
     x.bitwise_xor_(torch.arange(n_steps, dtype=torch.int32, device=dev).view(-1, 1, 1))
     _hash32_(x)
@@ -77,7 +92,7 @@ def _step_keys(dropout_keys: torch.Tensor, epoch: int, n_steps: int, n_layers: i
     return _hash32_(x)
 
 
-def _pair_positions(widths: torch.Tensor, rows: int, pad_width: int) -> torch.Tensor:
+def dropout_positions(widths: torch.Tensor, rows: int, pad_width: int) -> torch.Tensor:
     """int32 ``[M, rows, ceil(pad_width / 2)]``: ``b * ceil(width_m / 2) + q``.
 
     One 32-bit hash serves two neighbouring units (16 bits each), so position ``q`` of sample
@@ -91,7 +106,7 @@ def _pair_positions(widths: torch.Tensor, rows: int, pad_width: int) -> torch.Te
     return b * pairs + q
 
 
-def _dropout_params(p: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def dropout_params(p: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-model ``(threshold int32, scale float32)``, both ``[M, 1, 1]``, for probabilities p.
 
     A unit is kept when its 16-bit uniform integer is ``>= ceil(p * 65536)`` (so ``p`` acts
@@ -109,7 +124,7 @@ def _dropout_params(p: np.ndarray, device: torch.device) -> tuple[torch.Tensor, 
     )
 
 
-def _dropout_factor(
+def dropout_factor(
     pair_positions: torch.Tensor,
     keys: torch.Tensor,
     threshold: torch.Tensor,
@@ -118,9 +133,9 @@ def _dropout_factor(
 ) -> torch.Tensor:
     """Dropout multipliers ``[..., M, B, width]``: ``scale`` where kept, 0 where dropped.
 
-    ``pair_positions`` from :func:`_pair_positions`, ``keys`` the int32 step keys ``[..., M]``
+    ``pair_positions`` from :func:`dropout_positions`, ``keys`` the int32 step keys ``[..., M]``
     (leading dimensions: several steps at once), ``threshold``/``scale`` from
-    :func:`_dropout_params`.
+    :func:`dropout_params`.
     """
     torch = import_torch()
     k = keys[..., None, None]
@@ -132,13 +147,13 @@ def _dropout_factor(
     return torch.where(uniform16 >= threshold, scale, 0.0)
 
 
-def _column(device: torch.device, values: Sequence[float]) -> torch.Tensor:
+def per_model_column(device: torch.device, values: Sequence[float]) -> torch.Tensor:
     """``float32[M, 1, 1]`` tensor of per-model values (broadcasts over weights and biases)."""
     torch = import_torch()
     return torch.tensor(values, dtype=torch.float32, device=device).view(-1, 1, 1)
 
 
-def _chunk_rows(n_models: int, max_width: int, device: torch.device) -> int:
+def chunk_rows(n_models: int, max_width: int, device: torch.device) -> int:
     """Rows evaluated at once: activations of about 1 MiB on CPU (cache-sized, but at least
     256 rows so wide groups do not pay per-chunk overhead too often), 1 GiB on GPU."""
     if device.type == "cuda":
@@ -146,9 +161,9 @@ def _chunk_rows(n_models: int, max_width: int, device: torch.device) -> int:
     return max(256, 2**18 // max(1, n_models * max_width))
 
 
-def _evaluate(
+def evaluate_splits(
     forward: Callable[[torch.Tensor], torch.Tensor],
-    data: _DeviceData,
+    data: DeviceData,
     n_models: int,
     chunk: int,
 ) -> dict[str, np.ndarray]:
@@ -192,7 +207,7 @@ def _evaluate(
     return out_metrics
 
 
-def _epoch_order(
+def epoch_order(
     order_rngs: Sequence[np.random.Generator], n: int, batch_sizes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """This epoch's minibatch rows ``int32[M, S, B_max]`` and sizes ``int64[M, S]``.

@@ -264,7 +264,7 @@ def test_calibration_fits_one_scale() -> None:
 def test_metrics_match_scikit_learn() -> None:
     metrics_mod = pytest.importorskip("sklearn.metrics")
     data = make_data("multiclass", n_train=50, n_eval=30)
-    ddata = _torchdata._to_device(data, torch.device("cpu"))
+    ddata = _torchdata.to_device(data, torch.device("cpu"))
     rng = np.random.default_rng(1)
     logits = {s: rng.normal(size=(2, getattr(data, f"X_{s}").shape[0], 3)) for s in ("train",)}
     logits.update({s: rng.normal(size=(2, 30, 3)) for s in ("valid", "test")})
@@ -273,7 +273,7 @@ def test_metrics_match_scikit_learn() -> None:
     def forward(x: Any) -> Any:
         return lookup[x.numpy().tobytes()].to(torch.float32)
 
-    got = _torchdata._evaluate(forward, ddata, 2, chunk=1000)
+    got = _torchdata.evaluate_splits(forward, ddata, 2, chunk=1000)
     for split, z in logits.items():
         y = getattr(data, f"y_{split}")
         for m in range(2):
@@ -291,13 +291,13 @@ def test_metrics_match_scikit_learn() -> None:
 
 def test_chunked_evaluation_is_the_same() -> None:
     data = make_data("regression")
-    ddata = _torchdata._to_device(data, torch.device("cpu"))
+    ddata = _torchdata.to_device(data, torch.device("cpu"))
     model, _ = _reference._build_module(
         model_spec("fcnet", FCNET[0], n_features=6, n_outputs=1), 6, 1, 0, torch.device("cpu")
     )
     model.eval()
-    whole = _torchdata._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=10_000)
-    pieces = _torchdata._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=7)
+    whole = _torchdata.evaluate_splits(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=10_000)
+    pieces = _torchdata.evaluate_splits(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=7)
     for name in whole:
         assert whole[name][0] == pytest.approx(pieces[name][0], rel=1e-6)
 
@@ -316,18 +316,18 @@ def test_hash_matches_unsigned_reference_and_dropout_rates() -> None:
     hashed = _torchdata._hash32_(torch.from_numpy(v.view(np.int32).copy()))
     np.testing.assert_array_equal(hashed.numpy().view(np.uint32), reference(v))
 
-    keys = _torchdata._step_keys(torch.from_numpy(_torchdata._as_int32([7, 2**32 - 1])), 0, 20, 1)
-    positions = _torchdata._pair_positions(torch.tensor([37, 64]), 32, 64)
+    keys = _torchdata.step_keys(torch.from_numpy(_torchdata.as_int32([7, 2**32 - 1])), 0, 20, 1)
+    positions = _torchdata.dropout_positions(torch.tensor([37, 64]), 32, 64)
     p = np.array([0.3, 0.0])
-    threshold, scale = _torchdata._dropout_params(p, torch.device("cpu"))
-    factor = _torchdata._dropout_factor(positions, keys[:, 0], threshold, scale, 64)
+    threshold, scale = _torchdata.dropout_params(p, torch.device("cpu"))
+    factor = _torchdata.dropout_factor(positions, keys[:, 0], threshold, scale, 64)
     assert factor.shape == (20, 2, 32, 64)
     kept = (factor[:, 0, :, :37] > 0).float().mean().item()
     assert kept == pytest.approx(0.7, abs=0.02)
     assert torch.all(factor[:, 1] == 1.0)  # p = 0 keeps everything, unscaled
     assert torch.allclose(factor[:, 0].max(), torch.tensor(1 / 0.7))
-    threshold, scale = _torchdata._dropout_params(np.array([1.0]), torch.device("cpu"))
-    every = _torchdata._dropout_factor(positions[:1], keys[:, :1, 0], threshold, scale, 37)
+    threshold, scale = _torchdata.dropout_params(np.array([1.0]), torch.device("cpu"))
+    every = _torchdata.dropout_factor(positions[:1], keys[:, :1, 0], threshold, scale, 37)
     assert torch.all(every == 0)
 
 
