@@ -11,9 +11,9 @@ import pytest
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
 from sklearn.linear_model import SGDRegressor
 
+from hpobench.generate import generate, merge_run, plan_run
 from hpobench.generate._families import FAMILIES, Family, TrainContext, Unit
 from hpobench.generate._forest import train_forest
-from hpobench.generate._run import generate, merge_run, plan_run
 from hpobench.generate._sgd import LOSSES, train_sgd
 from hpobench.generate.datasets import load_dataset
 
