@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "TORCH_CPU_INSTALL",
     "CurveResult",
     "RuntimeCalibration",
     "TrainData",
@@ -81,6 +82,11 @@ class RuntimeCalibration:
         ]
 
 
+#: The torch build CI pins (``.ci/run``) and the docs tell users to install before the ``train``
+#: extra: the CPU wheel, so that following them literally never pulls a CUDA build.
+TORCH_CPU_INSTALL = 'pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu'
+
+
 def import_torch() -> Any:
     """``torch``, or a :class:`GenerationError` saying to install the ``train`` extra.
 
@@ -92,7 +98,8 @@ def import_torch() -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise GenerationError(
             "The neural families (fcnet-grid, lcbench) need PyTorch, which is not installed. "
-            "Install it with: pip install 'hpobench[train]'"
+            f"Install its CPU build first (PyPI's Linux wheel is the multi-GB CUDA build), then "
+            f"the extra: {TORCH_CPU_INSTALL} && pip install 'hpobench[train]'"
         ) from exc
     return torch
 
