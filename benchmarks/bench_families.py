@@ -17,7 +17,8 @@ rate on one core. No GPU figures: none is measured here.
 
 Example::
 
-    python benchmarks/bench_families.py --units 64 --alone 8
+    python benchmarks/bench_families.py                      # every family, about 5 CPU-minutes
+    python benchmarks/bench_families.py gbt/magic --units 8
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ import argparse
 import os
 import time
 from typing import Any
+
+#: Units timed per family by default: one real ``cpu`` chunk (lcbench: half of one, its units
+#: cost seconds each), so grouping and per-chunk costs are those of a real run.
+DEFAULT_UNITS = {"gbt": 32, "forest": 100, "sgd-linear": 200, "fcnet-grid": 256, "lcbench": 16}
+DEFAULT_ALONE = {"fcnet-grid": 32, "lcbench": 4}
 
 DEFAULT_TASKS = (
     "gbt/concrete",
@@ -37,15 +43,17 @@ DEFAULT_TASKS = (
 
 
 def _n_units(family: Any, variant: str) -> int | None:
+    from hpobench import ConfigError
+
     try:
         v = family.variant(variant)
-    except Exception:  # noqa: BLE001 - a family without that variant
+    except ConfigError:  # a family without that variant
         return None
     n = v.n_configs if v.n_configs is not None else v.space.grid_size()
     return int(n) * len(family.seeds)
 
 
-def bench_task(task: str, n_units: int, n_alone: int) -> list[dict[str, Any]]:
+def bench_task(task: str, n_units: int | None, n_alone: int | None) -> list[dict[str, Any]]:
     """Rows of figures for ``task``: the family's chunk path, and (neural) one at a time."""
     import torch
 
@@ -59,6 +67,8 @@ def bench_task(task: str, n_units: int, n_alone: int) -> list[dict[str, Any]]:
     family = plan.family
     v = family.variant(plan.variant)
     data = load_dataset(plan.dataset, split_seed=family.split_seed, max_train_rows=v.max_train_rows)
+    n_units = DEFAULT_UNITS.get(family.name, 32) if n_units is None else n_units
+    n_alone = DEFAULT_ALONE.get(family.name, 0) if n_alone is None else n_alone
     units = plan.units(0, min(n_units, plan.n_units))
     n_steps = len(family.fidelity)
     ctx = TrainContext(
@@ -76,6 +86,8 @@ def bench_task(task: str, n_units: int, n_alone: int) -> list[dict[str, Any]]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     mode = "batched chunk" if family.neural else "one fit at a time"
     rows.append(_row(task, mode, len(units), n_steps, wall, cpu, full_cpu, full_full))
+    if family.neural:
+        rows[-1]["gflop_s"] = _train_flops(v.settings["model"], units, data, n_steps) / cpu / 1e9
     if family.neural and n_alone > 0:
         model = str(v.settings["model"])
         alone = units[: min(n_alone, len(units))]
@@ -86,7 +98,20 @@ def bench_task(task: str, n_units: int, n_alone: int) -> list[dict[str, Any]]:
         rows.append(
             _row(task, "one at a time", len(alone), n_steps, wall, cpu, full_cpu, full_full)
         )
+        rows[-1]["gflop_s"] = _train_flops(model, alone, data, n_steps) / cpu / 1e9
     return rows
+
+
+def _train_flops(model: str, units: Any, data: Any, n_epochs: int) -> float:
+    """Training FLOPs (forward + backward matrix products) of ``units``; evaluation excluded."""
+    from hpobench.generate._models import model_spec, train_flops_per_sample
+
+    d, c = data.n_features, data.n_outputs
+    per_sample = [
+        train_flops_per_sample(model_spec(model, u.config, n_features=d, n_outputs=c), d, c)
+        for u in units
+    ]
+    return float(sum(per_sample)) * len(data.y_train) * n_epochs
 
 
 def _row(
@@ -116,8 +141,8 @@ def _row(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tasks", nargs="*", default=list(DEFAULT_TASKS))
-    parser.add_argument("--units", type=int, default=64, help="units trained per task")
-    parser.add_argument("--alone", type=int, default=8, help="neural: units trained alone")
+    parser.add_argument("--units", type=int, default=None, help="units per task (default: a chunk)")
+    parser.add_argument("--alone", type=int, default=None, help="neural: units trained alone")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -125,15 +150,17 @@ def main(argv: list[str] | None = None) -> None:
     rows = [r for task in args.tasks for r in bench_task(task, args.units, args.alone)]
     head = (
         f"{'task':<22} {'mode':<18} {'units':>5} {'steps':>5} {'steps/cpu-s':>11} "
-        f"{'cpu s/unit':>10} {'cpu table h':>11} {'full table h':>12}"
+        f"{'cpu s/unit':>10} {'cpu table h':>11} {'full table h':>12} {'train GFLOP/s':>13}"
     )
     print(head)
     for r in rows:
         cpu_h = "-" if r["cpu_table_h"] is None else f"{r['cpu_table_h']:.2f}"
         full_h = "-" if r["full_table_h"] is None else f"{r['full_table_h']:,.1f}"
+        gflops = f"{r['gflop_s']:.2f}" if "gflop_s" in r else "-"
         print(
             f"{r['task']:<22} {r['mode']:<18} {r['units']:>5} {r['steps']:>5} "
-            f"{r['steps_per_cpu_s']:>11.1f} {r['cpu_s_per_unit']:>10.3f} {cpu_h:>11} {full_h:>12}"
+            f"{r['steps_per_cpu_s']:>11.1f} {r['cpu_s_per_unit']:>10.3f} {cpu_h:>11} {full_h:>12} "
+            f"{gflops:>13}"
         )
     by_task: dict[str, dict[str, float]] = {}
     for r in rows:
