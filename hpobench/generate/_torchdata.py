@@ -6,6 +6,7 @@ a model gets the same ones alone or in any batch (see :mod:`hpobench.generate._t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -107,21 +108,27 @@ def dropout_positions(widths: torch.Tensor, rows: int, pad_width: int) -> torch.
 
 
 def dropout_params(p: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-model ``(threshold int32, scale float32)``, both ``[M, 1, 1]``, for probabilities p.
+    """Per-model ``(threshold int16, scale float32)``, both ``[M, 1, 1]``, for probabilities p.
 
-    A unit is kept when its 16-bit uniform integer is ``>= ceil(p * 65536)`` (so ``p`` acts
-    rounded up to a multiple of ``2**-16``), and kept units are scaled by ``1 / (1 - p)`` (0 when
-    ``p == 1``: everything is dropped).
+    A unit is kept when its 16-bit uniform integer ``u`` is ``>= ceil(p * 65536)`` (so ``p``
+    acts rounded up to a multiple of ``2**-16``), and kept units are scaled by ``1 / (1 - p)``
+    (0 when ``p == 1``: everything is dropped). The threshold is stored shifted into the signed
+    16-bit range, ``ceil(p * 65536) - 32768`` (capped at 32767, where ``p == 1`` and the scale
+    is 0 anyway), because :func:`dropout_factor` compares ``u - 32768`` as int16: the same
+    decisions as comparing ``u`` with ``ceil(p * 65536)``, without widening the bits first.
     """
     torch = import_torch()
     p = np.asarray(p, dtype=np.float64)
-    threshold = np.ceil(p * 65536.0).astype(np.int32)
+    threshold = np.minimum(np.ceil(p * 65536.0) - 32768.0, 32767.0).astype(np.int16)
     safe = np.where(p < 1.0, 1.0 - p, 1.0)
     scale = np.where(p < 1.0, 1.0 / safe, 0.0).astype(np.float32)
     return (
         torch.from_numpy(threshold).to(device).view(-1, 1, 1),
         torch.from_numpy(scale).to(device).view(-1, 1, 1),
     )
+
+
+_FLIP_HALVES = -2147450880  # 0x80008000 as int32: the top bit of each 16-bit half
 
 
 def dropout_factor(
@@ -142,9 +149,14 @@ def dropout_factor(
     x = _hash32_(pair_positions ^ k)
     x.bitwise_xor_(k)
     _hash32_(x)
-    halves = torch.stack((x & 0xFFFF, (x >> 16).bitwise_and_(0xFFFF)), dim=-1)
-    uniform16 = halves.flatten(-2)[..., :width]
-    return torch.where(uniform16 >= threshold, scale, 0.0)
+    # Unit 2q takes the low 16 bits of hash q, unit 2q + 1 the high 16 bits: exactly the int16
+    # view of the (little-endian) int32 hashes. Flipping each half's top bit turns u into the
+    # signed u - 32768, which compares with the shifted threshold of dropout_params.
+    x.bitwise_xor_(_FLIP_HALVES)
+    if sys.byteorder != "little":  # pragma: no cover - big-endian hosts: low half first
+        x = torch.bitwise_or(x << 16, (x >> 16).bitwise_and_(0xFFFF))
+    shifted = x.view(torch.int16)[..., :width]
+    return torch.where(shifted >= threshold, scale, 0.0)
 
 
 def per_model_column(device: torch.device, values: Sequence[float]) -> torch.Tensor:

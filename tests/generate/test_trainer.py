@@ -411,3 +411,33 @@ def test_importing_hpobench_does_not_import_torch() -> None:
         "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_dropout_factor_is_the_documented_rule_bit_for_bit() -> None:
+    """Unit j of a sample keeps iff 16 bits of hash(pair j // 2) reach ceil(p * 65536)."""
+
+    def h(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.uint32)
+        x ^= x >> np.uint32(16)
+        x *= np.uint32(0x21F0AAAD)
+        x ^= x >> np.uint32(15)
+        x *= np.uint32(0x735A2D97)
+        x ^= x >> np.uint32(15)
+        return x
+
+    p = np.array([0.0, 1 / 65536, 0.3, 0.5, 65535 / 65536, 1.0])
+    widths = np.array([37, 64, 1, 16, 64, 5])
+    width, rows = 64, 8
+    keys_u = np.random.default_rng(3).integers(0, 2**32, (4, len(p)), dtype=np.uint64)
+    keys_u = keys_u.astype(np.uint32)
+    positions = _torchdata.dropout_positions(torch.from_numpy(widths), rows, width)
+    threshold, scale = _torchdata.dropout_params(p, torch.device("cpu"))
+    keys = torch.from_numpy(keys_u.view(np.int32).copy())
+    factor = _torchdata.dropout_factor(positions, keys, threshold, scale, width).numpy()
+    pos = positions.numpy().view(np.uint32)[None]  # [1, M, B, pairs]
+    k = keys_u[:, :, None, None]
+    hashed = h(h(pos ^ k) ^ k)
+    u = np.stack((hashed & 0xFFFF, hashed >> 16), axis=-1).reshape(*hashed.shape[:-1], -1)
+    kept = u[..., :width] >= np.ceil(p * 65536)[None, :, None, None]
+    expected = np.where(kept, scale.numpy()[None], np.float32(0.0)).astype(np.float32)
+    np.testing.assert_array_equal(factor.view(np.uint32), expected.view(np.uint32))
