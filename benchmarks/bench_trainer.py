@@ -1,22 +1,31 @@
 """Throughput of batched vs one-at-a-time training of FCNet configurations.
 
 Samples ``--configs`` configurations uniformly from the FCNet grid (Klein & Hutter 2019), trains
-them all with :func:`train_batch` and a random subset of ``--alone`` of them one at a time with
-:func:`train_one`, on the same device and synthetic regression data shaped like the FCNet
-``parkinsons`` task (``--rows`` rows split 60/20/20, ``--features`` features). Both timings
-include the per-epoch evaluation on all three splits, which both trainers do. Prints
-configuration-epochs per second for both and their ratio, and the largest relative difference
-between the batched and the alone curves of the subset.
+them all with :func:`train_batch` and ``--alone`` of them (``0``: all of them, the default, so
+the two sides time exactly the same workload) one at a time with :func:`train_one`, on the same
+device and synthetic regression data shaped like the FCNet ``parkinsons`` task (``--rows`` rows
+split 60/20/20, ``--features`` features). Both timings include the per-epoch evaluation on all
+three splits, which both trainers do. ``--repeats`` rounds (batched, then alone) run in one
+process; each round gives a ratio of configuration-epochs per second, and the minimum, median
+and maximum over the rounds are printed with the load average, so that a figure quoted from
+this script carries its spread. Also prints the largest relative difference between the batched
+and the alone curves.
+
+A random subset of a few configurations alone (``--alone 16``) is cheaper but not a stable
+denominator: configurations differ several-fold in cost (batch size 32 vs 64, widths 16 vs 64),
+so which 16 are drawn moves the ratio by ±20 % (8.2×–12.9× were once read for the same command).
 
 Example::
 
-    python benchmarks/bench_trainer.py --configs 128 --epochs 3 --alone 16 --device cpu
+    python benchmarks/bench_trainer.py --sampling cpu-subgrid --configs 512 --epochs 2 \
+        --rows 1667 --threads 1 --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import time
 from typing import Any
 
@@ -83,7 +92,10 @@ def synthetic_regression(n_rows: int, n_features: int, rng: np.random.Generator)
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=int, default=128, help="configurations trained batched")
-    parser.add_argument("--alone", type=int, default=16, help="of those, how many trained alone")
+    parser.add_argument(
+        "--alone", type=int, default=0, help="of those, how many trained alone (0: all)"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="rounds timed in this run")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--features", type=int, default=20)
@@ -95,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from hpobench.generate._trainer import _resolve_device, train_batch, train_one
+    from hpobench.generate._curves import resolve_device
+    from hpobench.generate._trainer import train_batch, train_one
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -103,32 +116,44 @@ def main(argv: list[str] | None = None) -> None:
     data = synthetic_regression(args.rows, args.features, rng)
     configs = sample_configs(args.configs, rng, args.sampling)
     seeds = [int(s) for s in rng.integers(0, 2**31, size=len(configs))]
-    device = str(_resolve_device(args.device))
-    n_alone = min(args.alone, len(configs))
+    device = str(resolve_device(args.device))
+    n_alone = len(configs) if args.alone <= 0 else min(args.alone, len(configs))
     print(
         f"device={device} threads={torch.get_num_threads()} torch={torch.__version__} "
         f"rows={args.rows} (train {data.X_train.shape[0]}) features={args.features} "
         f"configs={len(configs)} ({args.sampling}) alone={n_alone} epochs={args.epochs}"
     )
     train_one("fcnet", configs[0], 0, data, n_epochs=1, device=device)  # warm up kernels
+    print(
+        f"load average at start: {os.getloadavg()[0]:.2f}   ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})"
+    )
 
-    start, cpu = time.perf_counter(), time.process_time()
-    batched = train_batch("fcnet", configs, seeds, data, n_epochs=args.epochs, device=device)
-    t_batched, c_batched = time.perf_counter() - start, time.process_time() - cpu
+    n_batched, n_alone_epochs = len(configs) * args.epochs, n_alone * args.epochs
+    rounds: list[tuple[float, float, float, float]] = []  # wall/cpu seconds batched, alone
+    batched: list[Any] = []
+    alone: list[Any] = []
+    for r in range(max(1, args.repeats)):
+        start, cpu = time.perf_counter(), time.process_time()
+        batched = train_batch("fcnet", configs, seeds, data, n_epochs=args.epochs, device=device)
+        t_batched, c_batched = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
+        alone = [
+            train_one("fcnet", configs[i], seeds[i], data, n_epochs=args.epochs, device=device)
+            for i in range(n_alone)
+        ]
+        t_alone, c_alone = time.perf_counter() - start, time.process_time() - cpu
+        rounds.append((t_batched, c_batched, t_alone, c_alone))
+        print(
+            f"round {r + 1}: batched {n_batched / t_batched:8.2f} config-epochs/s wall "
+            f"({n_batched / c_batched:.2f} cpu), one at a time {n_alone_epochs / t_alone:7.2f} "
+            f"({n_alone_epochs / c_alone:.2f} cpu): {t_alone / n_alone_epochs / (t_batched / n_batched):.2f}x wall"
+        )
     groups = {tuple(r.group_runtime.tolist()) for r in batched}
     shapes = sorted({(c["n_units_1"], c["n_units_2"]) for c in configs})
     shown = ", ".join(f"{a}x{b}" for a, b in shapes[:6]) + (" ..." if len(shapes) > 6 else "")
     print(
         f"batched: {len(configs)} configs, {len(shapes)} width pairs ({shown}), {len(groups)} groups"
     )
-
-    start, cpu = time.perf_counter(), time.process_time()
-    alone = [
-        train_one("fcnet", configs[i], seeds[i], data, n_epochs=args.epochs, device=device)
-        for i in range(n_alone)
-    ]
-    t_alone, c_alone = time.perf_counter() - start, time.process_time() - cpu
-
     worst = []
     for a, b in zip(alone, batched, strict=False):
         rel = [0.0]
@@ -138,15 +163,22 @@ def main(argv: list[str] | None = None) -> None:
                 diff = np.abs(b.metrics[name][ok] - ref[ok]) / np.maximum(np.abs(ref[ok]), 1e-12)
                 rel.append(float(diff.max()))
         worst.append(max(rel))
-    n_batched, n_alone_epochs = len(configs) * args.epochs, n_alone * args.epochs
-    print("config-epochs per second      wall      cpu (process time)")
-    print(f"  batched               {n_batched / t_batched:8.2f} {n_batched / c_batched:8.2f}")
+    t = np.array(rounds)
+    wall = (t[:, 2] / n_alone_epochs) / (t[:, 0] / n_batched)
+    cpu_ratio = (t[:, 3] / n_alone_epochs) / (t[:, 1] / n_batched)
+    print("config-epochs per second (median over rounds)   wall      cpu (process time)")
     print(
-        f"  one at a time         {n_alone_epochs / t_alone:8.2f} {n_alone_epochs / c_alone:8.2f}"
+        f"  batched          {np.median(n_batched / t[:, 0]):8.2f} {np.median(n_batched / t[:, 1]):8.2f}"
     )
-    speedup_wall = (n_batched / t_batched) / (n_alone_epochs / t_alone)
-    speedup_cpu = (n_batched / c_batched) / (n_alone_epochs / c_alone)
-    print(f"speedup: {speedup_wall:.1f}x wall, {speedup_cpu:.1f}x cpu")
+    print(
+        f"  one at a time    {np.median(n_alone_epochs / t[:, 2]):8.2f} {np.median(n_alone_epochs / t[:, 3]):8.2f}"
+    )
+    print(
+        f"speedup over {len(rounds)} rounds (min / median / max): wall {wall.min():.1f}x / "
+        f"{np.median(wall):.1f}x / {wall.max():.1f}x, cpu {cpu_ratio.min():.1f}x / "
+        f"{np.median(cpu_ratio):.1f}x / {cpu_ratio.max():.1f}x"
+    )
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
     w = np.array(worst)
     print(
         f"batched vs alone, max relative difference per config over all metrics and epochs: "

@@ -25,16 +25,9 @@ from hpobench.generate._families import (
     get_family,
     resolve_task,
 )
-from hpobench.generate._run import (
-    RunPlan,
-    RunReport,
-    generate,
-    merge_run,
-    parse_shard,
-    plan_run,
-    run_status,
-    shard_chunks,
-)
+from hpobench.generate._merge import merge_run, run_status
+from hpobench.generate._plan import RunPlan, parse_shard, plan_run, shard_chunks
+from hpobench.generate._run import RunReport, generate
 from hpobench.generate.datasets import DatasetSplits, list_datasets, load_dataset
 
 __all__ = [

@@ -12,14 +12,16 @@ from hpobench.generate._curves import (
     CurveResult,
     RuntimeCalibration,
     TrainData,
-    _check_epochs,
-    _resolve_device,
+    check_epochs,
+    resolve_device,
 )
 from hpobench.generate._models import (
     check_family,
     check_seed,
 )
 from hpobench.generate._reference import train_one
+
+__all__ = ["calibrate_runtime"]
 
 
 def calibrate_runtime(
@@ -42,7 +44,7 @@ def calibrate_runtime(
     than large ones; the per-run figures show how well one factor fits.
     """
     family = check_family(family)
-    n_epochs = _check_epochs(n_epochs)
+    n_epochs = check_epochs(n_epochs)
     candidates = [i for i, r in enumerate(results) if r.diverged_at_epoch is None]
     n_samples = check_int("n_samples", n_samples, low=1, error=ConfigError)
     if not candidates:
@@ -65,5 +67,5 @@ def calibrate_runtime(
         alone_epoch_seconds=tuple(alone),
         batched_epoch_seconds=tuple(batched),
         n_epochs=n_epochs,
-        device=str(_resolve_device(device)),
+        device=str(resolve_device(device)),
     )

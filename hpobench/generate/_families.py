@@ -18,7 +18,7 @@ Variants exist because one family must be generated on very different hardware:
   subsample. The variant and everything it cut are written to meta.json.
 
 Train functions have one signature, :data:`TrainFn`: ``(TrainContext, units) -> TrainOutput``.
-The run machinery (:mod:`hpobench.generate._run`) calls them the same way in-process, in a
+The run machinery (:mod:`hpobench.generate._compute`) calls them the same way in-process, in a
 process pool and as Ray tasks, so they must be module-level functions and use no global state
 except caches.
 """

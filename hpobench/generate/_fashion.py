@@ -11,12 +11,19 @@ from typing import Any
 import numpy as np
 
 from hpobench._errors import DatasetUnavailableError
-from hpobench.generate._catalogue import _FASHION_CLASSES
+from hpobench.generate._catalogue import FASHION_CLASSES
 from hpobench.generate._splits import DatasetSplits
-from hpobench.generate._splitting import _STREAM_SPLIT, _VALID_FRACTION, _split_holdout, _subsample
-from hpobench.generate._tabular import PREPROCESSING_VERSION, _sha256, _split_provenance
+from hpobench.generate._splitting import (
+    STREAM_SPLIT,
+    VALID_FRACTION,
+    split_holdout,
+    subsample_train,
+)
+from hpobench.generate._tabular import PREPROCESSING_VERSION, file_sha256, split_provenance
 
-_FASHION_MNIST = "fashion_mnist"
+__all__ = ["FASHION_MNIST", "load_fashion_mnist"]
+
+FASHION_MNIST = "fashion_mnist"
 _FASHION_DIR_ENV = "HPOBENCH_FASHION_MNIST_DIR"
 _FASHION_DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
 _FASHION_CHANGELOG = Path("/usr/share/doc/dataset-fashion-mnist/changelog.Debian.gz")
@@ -69,7 +76,7 @@ def _fashion_raw() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict
             f"Fashion-MNIST in {directory} has shapes {x_train.shape}/{x_test.shape}, "
             "expected (60000, 784)/(10000, 784)."
         )
-    hashes = {paths[k].name: _sha256(paths[k]) for k in stems}
+    hashes = {paths[k].name: file_sha256(paths[k]) for k in stems}
     return x_train, y_train, x_test, y_test, hashes
 
 
@@ -82,17 +89,17 @@ def _debian_version() -> str:
     return first.split("(", 1)[1].split(")", 1)[0] if "(" in first else "unknown"
 
 
-def _load_fashion_mnist(split_seed: int, max_train_rows: int | None) -> DatasetSplits:
+def load_fashion_mnist(split_seed: int, max_train_rows: int | None) -> DatasetSplits:
     x_full, y_full, x_test, y_test, hashes = _fashion_raw()
-    train, valid = _split_holdout(len(y_full), y_full, split_seed)
-    train, subsample = _subsample(train, max_train_rows, split_seed)
+    train, valid = split_holdout(len(y_full), y_full, split_seed)
+    train, subsample = subsample_train(train, max_train_rows, split_seed)
     scale = np.float32(1.0 / 255.0)
 
     def pixels(x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x.astype(np.float32) * scale)
 
     provenance: dict[str, Any] = {
-        "name": _FASHION_MNIST,
+        "name": FASHION_MNIST,
         "task_type": "multiclass",
         "source": {
             "package": "dataset-fashion-mnist (Debian/Ubuntu apt)",
@@ -112,7 +119,7 @@ def _load_fashion_mnist(split_seed: int, max_train_rows: int | None) -> DatasetS
         "fixes": {},
         "target": {
             "column": "label",
-            "classes": list(_FASHION_CLASSES),
+            "classes": list(FASHION_CLASSES),
             "encoding": "class id = the official label 0-9",
         },
         "preprocessing": {
@@ -121,22 +128,22 @@ def _load_fashion_mnist(split_seed: int, max_train_rows: int | None) -> DatasetS
         },
         "preprocessing_version": PREPROCESSING_VERSION,
         "n_features": 784,
-        "split": _split_provenance(
+        "split": split_provenance(
             split_seed,
             stratified=True,
             method=(
                 "official test set (10,000) as test; valid = stratified 20% of the official train "
                 "set: per class, permute with numpy.random.default_rng(SeedSequence("
-                f"[split_seed, {_STREAM_SPLIT}])), first round(0.2 n) -> valid; splits shuffled"
+                f"[split_seed, {STREAM_SPLIT}])), first round(0.2 n) -> valid; splits shuffled"
             ),
             indices=(train, valid, np.arange(len(y_test))),
-            fractions=(0.8, _VALID_FRACTION, None),
+            fractions=(0.8, VALID_FRACTION, None),
             indices_refer_to="train/valid: rows of the official train set; test: official test set",
         ),
         "subsample": subsample,
     }
     return DatasetSplits(
-        name=_FASHION_MNIST,
+        name=FASHION_MNIST,
         task_type="multiclass",
         X_train=pixels(x_full[train]),
         y_train=y_full[train].astype(np.int64),

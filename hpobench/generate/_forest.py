@@ -31,10 +31,10 @@ from hpobench.generate._metrics import LabelledSplit, regression_metrics
 from hpobench.generate._rows import seed_rows
 from hpobench.generate._tasks import SPLITS
 
-__all__ = ["sklearn_params", "train_forest"]
+__all__ = ["STREAM_TAG", "sklearn_params", "train_forest"]
 
 # Bytes of "hpobrf01": mixed into the seed so this stream never coincides with another use.
-_STREAM_TAG = 0x68706F62_72663031
+STREAM_TAG = 0x68706F62_72663031
 
 
 def sklearn_params(config: Any, n_trees: int, random_state: int) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def _train_unit(ctx: TrainContext, unit: Unit, fraction: float) -> UnitResult:
     data = ctx.data
     trees = np.asarray(ctx.fidelity.values, dtype=np.int64)
     n_trees = int(trees[-1])
-    rows, random_state = seed_rows(len(data.y_train), unit.seed, fraction, tag=_STREAM_TAG)
+    rows, random_state = seed_rows(len(data.y_train), unit.seed, fraction, tag=STREAM_TAG)
     regression = data.task_type == "regression"
     model = _model(unit.config, regression, sklearn_params(unit.config, n_trees, random_state))
     X_fit, y_fit = data.X_train[rows], data.y_train[rows]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpobench.generate._curves import import_torch
-from hpobench.generate._grouping import _Member
+from hpobench.generate._grouping import Member
 from hpobench.generate._models import (
     init_params,
     layer_shapes,
@@ -18,21 +18,23 @@ from hpobench.generate._models import (
     seed_streams,
 )
 from hpobench.generate._torchdata import (
-    _as_int32,
-    _chunk_rows,
-    _column,
-    _DeviceData,
-    _dropout_factor,
-    _dropout_params,
-    _epoch_order,
-    _evaluate,
-    _pair_positions,
-    _step_keys,
+    DeviceData,
+    as_int32,
+    chunk_rows,
+    dropout_factor,
+    dropout_params,
+    dropout_positions,
+    epoch_order,
+    evaluate_splits,
+    per_model_column,
+    step_keys,
 )
 
 if TYPE_CHECKING:
     import torch
 
+
+__all__ = ["Group"]
 
 _ADAM_BETA1 = 0.9
 _ADAM_BETA2 = 0.999
@@ -42,18 +44,18 @@ _ADAM_EPS = 1e-8
 _USE_FUSED_ADAM = True
 
 
-class _Group:
+class Group:
     """``M`` models of one depth trained in lockstep as one stacked model (see module doc)."""
 
     # per hidden layer: "relu", "tanh", or (indices of the tanh models, of the relu models)
     act: list[str | tuple[torch.Tensor, torch.Tensor]]
-    dropout: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None]  # see _dropout_factor
+    dropout: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None]  # see dropout_factor
 
     def __init__(
         self,
-        members: Sequence[_Member],
+        members: Sequence[Member],
         seeds: Sequence[int],
-        data: _DeviceData,
+        data: DeviceData,
         n_epochs: int,
     ) -> None:
         torch = import_torch()
@@ -80,7 +82,7 @@ class _Group:
             self.order_rngs.append(order_rng)
             dkeys.append(dkey)
         self.params = [torch.from_numpy(a).to(dev) for a in W + b]
-        self.dropout_keys = torch.from_numpy(_as_int32(dkeys)).to(dev)
+        self.dropout_keys = torch.from_numpy(as_int32(dkeys)).to(dev)
 
         # activations: one kind for the whole layer, or a per-model choice
         self.act = []
@@ -109,8 +111,8 @@ class _Group:
                 self.dropout.append(None)
                 continue
             width = torch.from_numpy(true_widths[:, layer]).to(dev)
-            positions = _pair_positions(width, b_max, self.pad[layer])
-            self.dropout.append((positions, *_dropout_params(p, dev)))
+            positions = dropout_positions(width, b_max, self.pad[layer])
+            self.dropout.append((positions, *dropout_params(p, dev)))
         # optimizer
         self.optimizer = self.specs[0].optimizer
         self.base_lr = np.array([s.learning_rate for s in self.specs], dtype=np.float64)
@@ -122,8 +124,8 @@ class _Group:
             self.adam_step = 0
             self.step_t = torch.zeros((), dtype=torch.float32, device=dev)
         else:
-            self.momentum = _column(dev, [s.momentum for s in self.specs])
-            self.weight_decay = _column(dev, [s.weight_decay for s in self.specs])
+            self.momentum = per_model_column(dev, [s.momentum for s in self.specs])
+            self.weight_decay = per_model_column(dev, [s.weight_decay for s in self.specs])
         self.alive = np.ones(M, dtype=bool)
         self.diverged_at: list[int | None] = [None] * M
         self.flops = np.array([m.flops for m in members], dtype=np.float64)
@@ -260,11 +262,11 @@ class _Group:
             torch.cuda.synchronize(dev)
         start = time.perf_counter()
         n = int(data.X["train"].shape[0])
-        idx_np, sizes = _epoch_order(self.order_rngs, n, self.batch_sizes)
+        idx_np, sizes = epoch_order(self.order_rngs, n, self.batch_sizes)
         n_steps = idx_np.shape[1]
         # step-major [S, M, B] so that each step's slice is contiguous
         idx = torch.from_numpy(np.ascontiguousarray(idx_np.transpose(1, 0, 2))).to(dev)
-        keys = _step_keys(self.dropout_keys, epoch, n_steps, max(1, self.depth))
+        keys = step_keys(self.dropout_keys, epoch, n_steps, max(1, self.depth))
         uniform = (sizes == sizes[:1]).all(axis=0)  # [S]: every model takes the same batch
         lr = torch.tensor(self._lr(epoch), dtype=torch.float32, device=dev).view(-1, 1, 1)
         n_params = len(self.params)
@@ -286,7 +288,7 @@ class _Group:
             factors = [
                 None
                 if drop is None
-                else _dropout_factor(*drop[:1], keys[s0:s1, layer], *drop[1:], self.pad[layer])
+                else dropout_factor(*drop[:1], keys[s0:s1, layer], *drop[1:], self.pad[layer])
                 for layer, drop in enumerate(self.dropout)
             ]
             for s in range(s0, s1):
@@ -396,8 +398,8 @@ class _Group:
 
     def evaluate(self, epoch: int) -> dict[str, np.ndarray]:
         """Metrics of every model after ``epoch`` (NaN for diverged models)."""
-        chunk = _chunk_rows(self.M, max([self.data.n_outputs, *self.pad]), self.data.device)
-        metrics = _evaluate(self._eval_forward(), self.data, self.M, chunk)
+        chunk = chunk_rows(self.M, max([self.data.n_outputs, *self.pad]), self.data.device)
+        metrics = evaluate_splits(self._eval_forward(), self.data, self.M, chunk)
         finite = np.all([np.isfinite(v) for v in metrics.values()], axis=0)
         self._mark_diverged(~finite, epoch)
         for values in metrics.values():

@@ -13,6 +13,8 @@ from hpobench.generate._models import (
     ModelSpec,
 )
 
+__all__ = ["Member", "plan_groups"]
+
 
 @dataclass(frozen=True)
 class _CostModel:
@@ -41,14 +43,14 @@ _STATE_BYTES_PER_PARAM = 20  # parameter, gradient, two Adam moments, one scratc
 
 
 @dataclass(frozen=True)
-class _Member:
+class Member:
     index: int
     spec: ModelSpec
     flops: float
 
 
-def _plan_groups(
-    members: Sequence[_Member],
+def plan_groups(
+    members: Sequence[Member],
     *,
     n_features: int,
     n_outputs: int,
@@ -56,7 +58,7 @@ def _plan_groups(
     n_eval: int,
     device_type: str,
     max_models: int,
-) -> list[list[_Member]]:
+) -> list[list[Member]]:
     """Split configurations into groups that are trained as one stacked model.
 
     Configurations of one depth (and, for Adam, one batch size) are sorted by batch size and
@@ -64,13 +66,13 @@ def _plan_groups(
     time of all groups (see :class:`_CostModel`).
     """
     cost = _COSTS.get(device_type, _COSTS["cpu"])
-    partitions: dict[tuple[Any, ...], list[_Member]] = {}
+    partitions: dict[tuple[Any, ...], list[Member]] = {}
     for mem in members:
         s = mem.spec
         key = (len(s.widths), s.optimizer, s.batch_size if s.optimizer == "adam" else 0)
         partitions.setdefault(key, []).append(mem)
 
-    groups: list[list[_Member]] = []
+    groups: list[list[Member]] = []
     for key in sorted(partitions):
         part = sorted(partitions[key], key=lambda m: (m.spec.batch_size, m.spec.widths, m.index))
         n = len(part)

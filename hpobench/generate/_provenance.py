@@ -9,6 +9,7 @@ committing unrelated files must not invalidate a week-long run.
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import importlib.metadata
 import os
@@ -24,6 +25,7 @@ __all__ = [
     "git_commit",
     "library_versions",
     "source_sha256",
+    "utc_iso",
 ]
 
 #: Bump whenever what a family trains or how a chunk is laid out changes; runs and chunks made
@@ -111,3 +113,8 @@ def cpu_description() -> str:
         pass
     model = model or platform.processor() or platform.machine() or "unknown"
     return f"cpu: {model} ({os.cpu_count() or 0} logical cores)"
+
+
+def utc_iso(t: float) -> str:
+    """``t`` (seconds since the epoch) as an ISO 8601 UTC timestamp to the second."""
+    return _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc).isoformat(timespec="seconds")

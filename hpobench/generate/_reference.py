@@ -11,11 +11,11 @@ import numpy as np
 from hpobench.generate._curves import (
     CurveResult,
     TrainData,
-    _check_data,
-    _check_epochs,
-    _resolve_device,
-    _specs,
+    check_data,
+    check_epochs,
     import_torch,
+    model_specs,
+    resolve_device,
 )
 from hpobench.generate._models import (
     ModelSpec,
@@ -28,18 +28,21 @@ from hpobench.generate._models import (
 )
 from hpobench.generate._tasks import metric_names
 from hpobench.generate._torchdata import (
-    _as_int32,
-    _chunk_rows,
-    _dropout_factor,
-    _dropout_params,
-    _evaluate,
-    _pair_positions,
-    _step_keys,
-    _to_device,
+    as_int32,
+    chunk_rows,
+    dropout_factor,
+    dropout_params,
+    dropout_positions,
+    evaluate_splits,
+    step_keys,
+    to_device,
 )
 
 if TYPE_CHECKING:
     import torch
+
+
+__all__ = ["train_one"]
 
 
 def _hash_dropout(p: float, width: int, device: torch.device) -> Any:
@@ -55,7 +58,7 @@ def _hash_dropout(p: float, width: int, device: torch.device) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.width = width
-            self.threshold, self.scale = _dropout_params(np.array([p]), device)
+            self.threshold, self.scale = dropout_params(np.array([p]), device)
             self.key = th.zeros(1, dtype=th.int32, device=device)
             self.positions: dict[int, torch.Tensor] = {}
 
@@ -65,8 +68,8 @@ def _hash_dropout(p: float, width: int, device: torch.device) -> Any:
             rows = h.shape[0]
             if rows not in self.positions:
                 widths = th.tensor([self.width], device=h.device)
-                self.positions[rows] = _pair_positions(widths, rows, self.width)
-            factor = _dropout_factor(
+                self.positions[rows] = dropout_positions(widths, rows, self.width)
+            factor = dropout_factor(
                 self.positions[rows], self.key, self.threshold, self.scale, self.width
             )
             return h * factor[0]
@@ -120,16 +123,16 @@ def train_one(
     """
     family = check_family(family)
     seed = check_seed(seed)
-    n_epochs = _check_epochs(n_epochs)
-    data = _check_data(data)
-    (spec,) = _specs(family, [config], data)
-    dev = _resolve_device(device)
+    n_epochs = check_epochs(n_epochs)
+    data = check_data(data)
+    (spec,) = model_specs(family, [config], data)
+    dev = resolve_device(device)
     torch = import_torch()
-    ddata = _to_device(data, dev)
+    ddata = to_device(data, dev)
     d, c = data.n_features, data.n_outputs
     model, dropouts = _build_module(spec, d, c, seed, dev)
     _, order_rng, dkey = seed_streams(seed)
-    dkey_t = torch.from_numpy(_as_int32([dkey])).to(dev)
+    dkey_t = torch.from_numpy(as_int32([dkey])).to(dev)
     optimizer: Any
     if spec.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=spec.learning_rate)
@@ -148,7 +151,7 @@ def train_one(
     metrics = {name: np.full(n_epochs, np.nan, np.float32) for name in names}
     seconds = np.zeros(n_epochs, dtype=np.float64)
     diverged_at: int | None = None
-    chunk = _chunk_rows(1, max([c, *spec.widths]), dev)
+    chunk = chunk_rows(1, max([c, *spec.widths]), dev)
 
     for epoch in range(n_epochs):
         sync = dev.type == "cuda"
@@ -159,7 +162,7 @@ def train_one(
         for group in optimizer.param_groups:
             group["lr"] = spec.learning_rate * lr_factor(spec.lr_schedule, epoch, n_epochs)
         perm = torch.from_numpy(order_rng.permutation(n).astype(np.int32)).to(dev)
-        keys = _step_keys(dkey_t, epoch, n_steps, max(1, len(spec.widths)))
+        keys = step_keys(dkey_t, epoch, n_steps, max(1, len(spec.widths)))
         bad = torch.zeros((), dtype=torch.bool, device=dev)
         for s in range(n_steps):
             batch = perm[s * batch_size : (s + 1) * batch_size]
@@ -179,7 +182,7 @@ def train_one(
             diverged_at = epoch
             break
         model.eval()
-        values = _evaluate(lambda xb: model(xb).unsqueeze(0), ddata, 1, chunk)
+        values = evaluate_splits(lambda xb: model(xb).unsqueeze(0), ddata, 1, chunk)
         if not all(np.isfinite(v[0]) for v in values.values()):
             diverged_at = epoch
             break

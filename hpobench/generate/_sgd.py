@@ -51,7 +51,7 @@ import numpy as np
 from hpobench.generate._families import TrainContext, TrainOutput, Unit, UnitResult
 from hpobench.generate._metrics import LabelledSplit, regression_metrics
 from hpobench.generate._provenance import cpu_description
-from hpobench.generate._tasks import SPLITS
+from hpobench.generate._tasks import SPLITS, metric_names
 
 __all__ = ["DIVERGED_LOSS", "LOSSES", "sklearn_params", "train_sgd"]
 
@@ -214,10 +214,7 @@ def _train_unit(ctx: TrainContext, unit: Unit, evaluate: _Evaluator) -> UnitResu
     if diverged is not None:
         trained = seconds[: diverged + 1]
         seconds[diverged + 1 :] = float(trained.mean())
-        names = [f"{s}_loss" for s in SPLITS]
-        if not regression:
-            names += [f"{s}_{m}" for s in SPLITS for m in ("accuracy", "balanced_accuracy")]
-        for name in names:
+        for name in metric_names(data.task_type):
             curves.setdefault(name, np.full(n_steps, np.nan, dtype=np.float32))
     curves["runtime"] = np.cumsum(seconds).astype(np.float32)
     return UnitResult(index=unit.index, metrics=curves, diverged_at_step=diverged)

@@ -6,11 +6,20 @@ from typing import Any
 
 import numpy as np
 
-_VALID_FRACTION = 0.2
-_TEST_FRACTION = 0.2
+__all__ = [
+    "STREAM_SPLIT",
+    "TEST_FRACTION",
+    "VALID_FRACTION",
+    "split_holdout",
+    "split_indices",
+    "subsample_train",
+]
+
+VALID_FRACTION = 0.2
+TEST_FRACTION = 0.2
 # Independent random streams derived from ``split_seed`` (``SeedSequence([split_seed, stream])``),
 # so that subsampling the train split never changes the split itself.
-_STREAM_SPLIT = 0
+STREAM_SPLIT = 0
 _STREAM_SUBSAMPLE = 1
 
 
@@ -18,7 +27,7 @@ def _rng(split_seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([split_seed, stream]))
 
 
-def _split_indices(
+def split_indices(
     n_rows: int, strata: np.ndarray | None, split_seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return shuffled (train, valid, test) row indices: 60/20/20, per stratum if given.
@@ -27,7 +36,7 @@ def _split_indices(
     ``round(0.2 n)`` go to test, the next ``round(0.2 n)`` to valid, the rest to train. Each
     split is then shuffled so that rows of one class or one period never come in blocks.
     """
-    rng = _rng(split_seed, _STREAM_SPLIT)
+    rng = _rng(split_seed, STREAM_SPLIT)
     if strata is None:
         groups = [np.arange(n_rows)]
     else:
@@ -35,8 +44,8 @@ def _split_indices(
     parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
     for members in groups:
         perm = rng.permutation(members)
-        n_test = round(_TEST_FRACTION * len(perm))
-        n_valid = round(_VALID_FRACTION * len(perm))
+        n_test = round(TEST_FRACTION * len(perm))
+        n_valid = round(VALID_FRACTION * len(perm))
         parts[2].append(perm[:n_test])
         parts[1].append(perm[n_test : n_test + n_valid])
         parts[0].append(perm[n_test + n_valid :])
@@ -44,15 +53,15 @@ def _split_indices(
     return train, valid, test
 
 
-def _split_holdout(
+def split_holdout(
     n_rows: int, strata: np.ndarray, split_seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Carve a stratified 20% valid set out of an official train set: (train, valid)."""
-    rng = _rng(split_seed, _STREAM_SPLIT)
+    rng = _rng(split_seed, STREAM_SPLIT)
     train_parts, valid_parts = [], []
     for s in np.unique(strata):
         perm = rng.permutation(np.flatnonzero(strata == s))
-        n_valid = round(_VALID_FRACTION * len(perm))
+        n_valid = round(VALID_FRACTION * len(perm))
         valid_parts.append(perm[:n_valid])
         train_parts.append(perm[n_valid:])
     train = rng.permutation(np.concatenate(train_parts)).astype(np.int64)
@@ -60,7 +69,7 @@ def _split_holdout(
     return train, valid
 
 
-def _subsample(
+def subsample_train(
     train: np.ndarray, max_train_rows: int | None, split_seed: int
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Keep the first ``max_train_rows`` rows of one seeded permutation of the train split."""

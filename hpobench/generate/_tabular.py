@@ -12,15 +12,18 @@ import numpy as np
 import pandas as pd
 
 from hpobench._errors import DatasetUnavailableError
-from hpobench.generate._catalogue import _SOURCES, _package_version, _TabularSource
+from hpobench.generate._catalogue import SOURCES, TabularSource, package_version
 from hpobench.generate._splits import DatasetSplits
 from hpobench.generate._splitting import (
-    _STREAM_SPLIT,
-    _TEST_FRACTION,
-    _VALID_FRACTION,
-    _split_indices,
-    _subsample,
+    STREAM_SPLIT,
+    TEST_FRACTION,
+    VALID_FRACTION,
+    split_indices,
+    subsample_train,
 )
+from hpobench.generate._tasks import SPLITS
+
+__all__ = ["PREPROCESSING_VERSION", "file_sha256", "load_tabular", "split_provenance"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ PREPROCESSING_VERSION = 1
 _MISSING_CATEGORY = "<missing>"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -44,7 +47,7 @@ def _is_categorical(column: pd.Series) -> bool:
 
 
 def _apply_fixes(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Dataset-specific corrections of the raw data (each documented in ``_SOURCES[..].fixes``)."""
+    """Dataset-specific corrections of the raw data (each documented in ``SOURCES[..].fixes``)."""
     if name == "diamonds":
         for col in ("x", "y", "z"):
             frame[col] = frame[col].astype("float64").mask(frame[col] == 0)
@@ -57,12 +60,12 @@ def _apply_fixes(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 @functools.cache
 def _raw_frame(name: str) -> pd.DataFrame:
     """Load, rename, strip, drop and fix one table. Cached; callers must not mutate it."""
-    source = _SOURCES[name]
+    source = SOURCES[name]
     frame = source.load()
     if len(frame) != source.n_rows:
         raise DatasetUnavailableError(
             f"{source.loader_call} returned {len(frame)} rows, but {source.n_rows} were expected; "
-            f"the installed {source.package} ({_package_version(source.package)}) ships "
+            f"the installed {source.package} ({package_version(source.package)}) ships "
             f"different data than this code was checked against."
         )
     if source.column_names:
@@ -83,7 +86,7 @@ def _raw_frame(name: str) -> pd.DataFrame:
 
 
 def _encode_target(
-    source: _TabularSource, target: pd.Series, train: np.ndarray
+    source: TabularSource, target: pd.Series, train: np.ndarray
 ) -> tuple[np.ndarray, int, dict[str, Any]]:
     """Map the target to class ids, or to a transformed target standardized on train."""
     if source.task_type != "regression":
@@ -196,8 +199,8 @@ def _encode_features(
     return arrays, tuple(names), info
 
 
-def _load_tabular(
-    source: _TabularSource, split_seed: int, max_train_rows: int | None
+def load_tabular(
+    source: TabularSource, split_seed: int, max_train_rows: int | None
 ) -> DatasetSplits:
     raw = _raw_frame(source.name)
     features = raw.drop(columns=[source.target])
@@ -206,8 +209,8 @@ def _load_tabular(
     strata = None
     if stratified:
         strata = pd.factorize(target, sort=True)[0]
-    train, valid, test = _split_indices(len(raw), strata, split_seed)
-    train, subsample = _subsample(train, max_train_rows, split_seed)
+    train, valid, test = split_indices(len(raw), strata, split_seed)
+    train, subsample = subsample_train(train, max_train_rows, split_seed)
     y, n_classes, target_info = _encode_target(source, target, train)
     (X_train, X_valid, X_test), names, encoding = _encode_features(
         features, train, (train, valid, test)
@@ -218,10 +221,10 @@ def _load_tabular(
         "task_type": source.task_type,
         "source": {
             "package": source.package,
-            "version": _package_version(source.package),
+            "version": package_version(source.package),
             "loader_call": source.loader_call,
             "file": data_file.name,
-            "file_sha256": _sha256(data_file),
+            "file_sha256": file_sha256(data_file),
             "licence": source.licence,
             "citation": source.citation,
         },
@@ -235,13 +238,13 @@ def _load_tabular(
         "preprocessing": encoding,
         "preprocessing_version": PREPROCESSING_VERSION,
         "n_features": len(names),
-        "split": _split_provenance(
+        "split": split_provenance(
             split_seed,
             stratified=stratified,
             method=(
                 f"{'stratified by class: ' if stratified else ''}per "
                 f"{'class' if stratified else 'table'}, permute with numpy.random.default_rng("
-                f"SeedSequence([split_seed, {_STREAM_SPLIT}])); first round(0.2 n) -> test, "
+                f"SeedSequence([split_seed, {STREAM_SPLIT}])); first round(0.2 n) -> test, "
                 "next round(0.2 n) -> valid, rest -> train; each split then shuffled"
             ),
             indices=(train, valid, test),
@@ -271,17 +274,17 @@ def _load_tabular(
     )
 
 
-def _split_provenance(
+def split_provenance(
     split_seed: int,
     *,
     stratified: bool,
     method: str,
     indices: tuple[np.ndarray, np.ndarray, np.ndarray],
-    fractions: tuple[float, float, float | None] = (0.6, _VALID_FRACTION, _TEST_FRACTION),
+    fractions: tuple[float, float, float | None] = (0.6, VALID_FRACTION, TEST_FRACTION),
     indices_refer_to: str = "rows of the source table in its original order",
 ) -> dict[str, Any]:
     """Describe a split; the sha256 of each index array lets a table prove which rows it used."""
-    names = ("train", "valid", "test")
+    names = SPLITS
     return {
         "seed": split_seed,
         "stratified": stratified,

@@ -6,6 +6,7 @@ a model gets the same ones alone or in any batch (see :mod:`hpobench.generate._t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,8 +20,23 @@ if TYPE_CHECKING:
     import torch
 
 
+__all__ = [
+    "DeviceData",
+    "as_int32",
+    "chunk_rows",
+    "dropout_factor",
+    "dropout_params",
+    "dropout_positions",
+    "epoch_order",
+    "evaluate_splits",
+    "per_model_column",
+    "step_keys",
+    "to_device",
+]
+
+
 @dataclass(frozen=True)
-class _DeviceData:
+class DeviceData:
     X: dict[str, torch.Tensor]
     y: dict[str, torch.Tensor]
     class_counts: dict[str, np.ndarray]  # per split, rows per class (classification)
@@ -29,7 +45,7 @@ class _DeviceData:
     device: torch.device
 
 
-def _to_device(data: TrainData, device: torch.device) -> _DeviceData:
+def to_device(data: TrainData, device: torch.device) -> DeviceData:
     torch = import_torch()
     X = {s: torch.from_numpy(getattr(data, f"X_{s}")).to(device) for s in SPLITS}
     y = {s: torch.from_numpy(getattr(data, f"y_{s}")).to(device) for s in SPLITS}
@@ -39,7 +55,7 @@ def _to_device(data: TrainData, device: torch.device) -> _DeviceData:
             s: np.bincount(getattr(data, f"y_{s}"), minlength=data.n_classes).astype(np.float64)
             for s in SPLITS
         }
-    return _DeviceData(X, y, counts, data.task_type, data.n_outputs, device)
+    return DeviceData(X, y, counts, data.task_type, data.n_outputs, device)
 
 
 def _hash32_(x: torch.Tensor) -> torch.Tensor:
@@ -57,19 +73,19 @@ def _hash32_(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _as_int32(values: Sequence[int]) -> np.ndarray:
+def as_int32(values: Sequence[int]) -> np.ndarray:
     """Unsigned 32-bit values as the int32 array with the same bits."""
     return np.asarray(values, dtype=np.uint32).view(np.int32)
 
 
-def _step_keys(dropout_keys: torch.Tensor, epoch: int, n_steps: int, n_layers: int) -> torch.Tensor:
+def step_keys(dropout_keys: torch.Tensor, epoch: int, n_steps: int, n_layers: int) -> torch.Tensor:
     """Per-model dropout keys of every (step, hidden layer) of one epoch: int32 ``[S, L, M]``.
 
     ``dropout_keys`` are the models' int32 keys ``[M]`` (:func:`~._models.seed_streams`).
     """
     torch = import_torch()
     dev = dropout_keys.device
-    x = dropout_keys.view(1, 1, -1) ^ int(_as_int32([epoch + 1])[0])
+    x = dropout_keys.view(1, 1, -1) ^ int(as_int32([epoch + 1])[0])
     x = _hash32_(x.expand(n_steps, n_layers, -1).clone())
     x.bitwise_xor_(torch.arange(n_steps, dtype=torch.int32, device=dev).view(-1, 1, 1))
     _hash32_(x)
@@ -77,7 +93,7 @@ def _step_keys(dropout_keys: torch.Tensor, epoch: int, n_steps: int, n_layers: i
     return _hash32_(x)
 
 
-def _pair_positions(widths: torch.Tensor, rows: int, pad_width: int) -> torch.Tensor:
+def dropout_positions(widths: torch.Tensor, rows: int, pad_width: int) -> torch.Tensor:
     """int32 ``[M, rows, ceil(pad_width / 2)]``: ``b * ceil(width_m / 2) + q``.
 
     One 32-bit hash serves two neighbouring units (16 bits each), so position ``q`` of sample
@@ -91,16 +107,19 @@ def _pair_positions(widths: torch.Tensor, rows: int, pad_width: int) -> torch.Te
     return b * pairs + q
 
 
-def _dropout_params(p: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-model ``(threshold int32, scale float32)``, both ``[M, 1, 1]``, for probabilities p.
+def dropout_params(p: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-model ``(threshold int16, scale float32)``, both ``[M, 1, 1]``, for probabilities p.
 
-    A unit is kept when its 16-bit uniform integer is ``>= ceil(p * 65536)`` (so ``p`` acts
-    rounded up to a multiple of ``2**-16``), and kept units are scaled by ``1 / (1 - p)`` (0 when
-    ``p == 1``: everything is dropped).
+    A unit is kept when its 16-bit uniform integer ``u`` is ``>= ceil(p * 65536)`` (so ``p``
+    acts rounded up to a multiple of ``2**-16``), and kept units are scaled by ``1 / (1 - p)``
+    (0 when ``p == 1``: everything is dropped). The threshold is stored shifted into the signed
+    16-bit range, ``ceil(p * 65536) - 32768`` (capped at 32767, where ``p == 1`` and the scale
+    is 0 anyway), because :func:`dropout_factor` compares ``u - 32768`` as int16: the same
+    decisions as comparing ``u`` with ``ceil(p * 65536)``, without widening the bits first.
     """
     torch = import_torch()
     p = np.asarray(p, dtype=np.float64)
-    threshold = np.ceil(p * 65536.0).astype(np.int32)
+    threshold = np.minimum(np.ceil(p * 65536.0) - 32768.0, 32767.0).astype(np.int16)
     safe = np.where(p < 1.0, 1.0 - p, 1.0)
     scale = np.where(p < 1.0, 1.0 / safe, 0.0).astype(np.float32)
     return (
@@ -109,7 +128,10 @@ def _dropout_params(p: np.ndarray, device: torch.device) -> tuple[torch.Tensor, 
     )
 
 
-def _dropout_factor(
+_FLIP_HALVES = -2147450880  # 0x80008000 as int32: the top bit of each 16-bit half
+
+
+def dropout_factor(
     pair_positions: torch.Tensor,
     keys: torch.Tensor,
     threshold: torch.Tensor,
@@ -118,27 +140,32 @@ def _dropout_factor(
 ) -> torch.Tensor:
     """Dropout multipliers ``[..., M, B, width]``: ``scale`` where kept, 0 where dropped.
 
-    ``pair_positions`` from :func:`_pair_positions`, ``keys`` the int32 step keys ``[..., M]``
+    ``pair_positions`` from :func:`dropout_positions`, ``keys`` the int32 step keys ``[..., M]``
     (leading dimensions: several steps at once), ``threshold``/``scale`` from
-    :func:`_dropout_params`.
+    :func:`dropout_params`.
     """
     torch = import_torch()
     k = keys[..., None, None]
     x = _hash32_(pair_positions ^ k)
     x.bitwise_xor_(k)
     _hash32_(x)
-    halves = torch.stack((x & 0xFFFF, (x >> 16).bitwise_and_(0xFFFF)), dim=-1)
-    uniform16 = halves.flatten(-2)[..., :width]
-    return torch.where(uniform16 >= threshold, scale, 0.0)
+    # Unit 2q takes the low 16 bits of hash q, unit 2q + 1 the high 16 bits: exactly the int16
+    # view of the (little-endian) int32 hashes. Flipping each half's top bit turns u into the
+    # signed u - 32768, which compares with the shifted threshold of dropout_params.
+    x.bitwise_xor_(_FLIP_HALVES)
+    if sys.byteorder != "little":  # pragma: no cover - big-endian hosts: low half first
+        x = torch.bitwise_or(x << 16, (x >> 16).bitwise_and_(0xFFFF))
+    shifted = x.view(torch.int16)[..., :width]
+    return torch.where(shifted >= threshold, scale, 0.0)
 
 
-def _column(device: torch.device, values: Sequence[float]) -> torch.Tensor:
+def per_model_column(device: torch.device, values: Sequence[float]) -> torch.Tensor:
     """``float32[M, 1, 1]`` tensor of per-model values (broadcasts over weights and biases)."""
     torch = import_torch()
     return torch.tensor(values, dtype=torch.float32, device=device).view(-1, 1, 1)
 
 
-def _chunk_rows(n_models: int, max_width: int, device: torch.device) -> int:
+def chunk_rows(n_models: int, max_width: int, device: torch.device) -> int:
     """Rows evaluated at once: activations of about 1 MiB on CPU (cache-sized, but at least
     256 rows so wide groups do not pay per-chunk overhead too often), 1 GiB on GPU."""
     if device.type == "cuda":
@@ -146,9 +173,9 @@ def _chunk_rows(n_models: int, max_width: int, device: torch.device) -> int:
     return max(256, 2**18 // max(1, n_models * max_width))
 
 
-def _evaluate(
+def evaluate_splits(
     forward: Callable[[torch.Tensor], torch.Tensor],
-    data: _DeviceData,
+    data: DeviceData,
     n_models: int,
     chunk: int,
 ) -> dict[str, np.ndarray]:
@@ -192,7 +219,7 @@ def _evaluate(
     return out_metrics
 
 
-def _epoch_order(
+def epoch_order(
     order_rngs: Sequence[np.random.Generator], n: int, batch_sizes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """This epoch's minibatch rows ``int32[M, S, B_max]`` and sizes ``int64[M, S]``.

@@ -96,13 +96,13 @@ from hpobench.generate._curves import (
     CurveResult,
     RuntimeCalibration,
     TrainData,
-    _check_data,
-    _check_epochs,
-    _resolve_device,
-    _specs,
+    check_data,
+    check_epochs,
+    model_specs,
+    resolve_device,
 )
-from hpobench.generate._group import _Group
-from hpobench.generate._grouping import _Member, _plan_groups
+from hpobench.generate._group import Group
+from hpobench.generate._grouping import Member, plan_groups
 from hpobench.generate._models import (
     check_family,
     check_seed,
@@ -110,7 +110,7 @@ from hpobench.generate._models import (
 )
 from hpobench.generate._reference import train_one
 from hpobench.generate._tasks import SPLITS, metric_names
-from hpobench.generate._torchdata import _to_device
+from hpobench.generate._torchdata import to_device
 
 __all__ = [
     "CurveResult",
@@ -152,8 +152,8 @@ def train_batch(
             f"{len(configs)} configurations."
         )
     seed_list = [check_seed(s) for s in seeds]
-    n_epochs = _check_epochs(n_epochs)
-    data = _check_data(data)
+    n_epochs = check_epochs(n_epochs)
+    data = check_data(data)
     if (
         isinstance(max_models_per_group, bool)
         or not isinstance(max_models_per_group, int)
@@ -162,14 +162,14 @@ def train_batch(
         raise ConfigError(
             f"`max_models_per_group` must be an integer >= 1, but got {max_models_per_group!r}."
         )
-    specs = _specs(family, configs, data)
-    dev = _resolve_device(device)
+    specs = model_specs(family, configs, data)
+    dev = resolve_device(device)
     if not specs:
         return []
     d, c = data.n_features, data.n_outputs
-    members = [_Member(i, s, train_flops_per_sample(s, d, c)) for i, s in enumerate(specs)]
+    members = [Member(i, s, train_flops_per_sample(s, d, c)) for i, s in enumerate(specs)]
     n_eval = sum(int(getattr(data, f"X_{s}").shape[0]) for s in SPLITS)
-    groups = _plan_groups(
+    groups = plan_groups(
         members,
         n_features=d,
         n_outputs=c,
@@ -179,11 +179,11 @@ def train_batch(
         max_models=max_models_per_group,
     )
     logger.info("training %d configurations in %d groups on %s", len(specs), len(groups), dev)
-    ddata = _to_device(data, dev)
+    ddata = to_device(data, dev)
     results: list[CurveResult | None] = [None] * len(specs)
     names = metric_names(data.task_type)
     for g, group_members in enumerate(groups):
-        group = _Group(group_members, [seed_list[m.index] for m in group_members], ddata, n_epochs)
+        group = Group(group_members, [seed_list[m.index] for m in group_members], ddata, n_epochs)
         history = {name: np.empty((group.M, n_epochs), np.float32) for name in names}
         group_seconds = np.empty(n_epochs, dtype=np.float64)
         for epoch in range(n_epochs):

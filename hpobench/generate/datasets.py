@@ -23,17 +23,17 @@ from __future__ import annotations
 import numpy as np
 
 from hpobench._errors import ConfigError, did_you_mean
-from hpobench.generate._catalogue import _SOURCES
-from hpobench.generate._fashion import _FASHION_MNIST, _load_fashion_mnist
+from hpobench.generate._catalogue import SOURCES
+from hpobench.generate._fashion import FASHION_MNIST, load_fashion_mnist
 from hpobench.generate._splits import DatasetSplits
-from hpobench.generate._tabular import PREPROCESSING_VERSION, _load_tabular
+from hpobench.generate._tabular import PREPROCESSING_VERSION, load_tabular
 
 __all__ = ["PREPROCESSING_VERSION", "DatasetSplits", "list_datasets", "load_dataset"]
 
 
 def list_datasets() -> list[str]:
     """Names :func:`load_dataset` accepts, sorted (whether or not their package is installed)."""
-    return sorted([*_SOURCES, _FASHION_MNIST])
+    return sorted([*SOURCES, FASHION_MNIST])
 
 
 def load_dataset(
@@ -69,6 +69,6 @@ def load_dataset(
         )
     split_seed = int(split_seed)
     max_rows = None if max_train_rows is None else int(max_train_rows)
-    if name == _FASHION_MNIST:
-        return _load_fashion_mnist(split_seed, max_rows)
-    return _load_tabular(_SOURCES[name], split_seed, max_rows)
+    if name == FASHION_MNIST:
+        return load_fashion_mnist(split_seed, max_rows)
+    return load_tabular(SOURCES[name], split_seed, max_rows)

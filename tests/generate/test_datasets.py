@@ -120,12 +120,12 @@ def test_splits_are_disjoint(name: str) -> None:
 def test_split_indices_partition_and_do_not_depend_on_subsampling() -> None:
     strata = np.repeat(np.arange(3), [50, 30, 20])
     for labels in (None, strata):
-        train, valid, test = _splitting._split_indices(100, labels, split_seed=7)
+        train, valid, test = _splitting.split_indices(100, labels, split_seed=7)
         together = np.concatenate([train, valid, test])
         assert np.array_equal(np.sort(together), np.arange(100))
         assert (len(train), len(valid), len(test)) == (60, 20, 20)
-    small, _ = _splitting._subsample(np.arange(1000), 100, split_seed=7)
-    large, _ = _splitting._subsample(np.arange(1000), 300, split_seed=7)
+    small, _ = _splitting.subsample_train(np.arange(1000), 100, split_seed=7)
+    large, _ = _splitting.subsample_train(np.arange(1000), 300, split_seed=7)
     assert set(small) <= set(large)  # nested across limits
 
 

@@ -9,10 +9,10 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
 from hpobench._errors import ConfigError
+from hpobench.generate import plan_run
 from hpobench.generate._families import FAMILIES, Family, TrainContext, resolve_task
 from hpobench.generate._gbt import seed_rows, train_gbt
 from hpobench.generate._metrics import classification_metrics, regression_metrics
-from hpobench.generate._run import plan_run
 from hpobench.generate.datasets import load_dataset
 from hpobench.space import Float
 

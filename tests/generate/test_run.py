@@ -18,13 +18,8 @@ from hypothesis import strategies as st
 
 import hpobench
 from hpobench._errors import ConfigError
-from hpobench.generate import _chunks
-from hpobench.generate._chunks import CHUNK_DIR, QUARANTINE_DIR, chunk_path
-from hpobench.generate._errors import ChunkError, GenerationError, RunMismatchError
-from hpobench.generate._executors import LocalExecutor, ProcessExecutor, RayExecutor
-from hpobench.generate._families import Family
-from hpobench.generate._run import (
-    RUN_FILE,
+from hpobench.generate import (
+    _chunks,
     generate,
     merge_run,
     parse_shard,
@@ -32,6 +27,11 @@ from hpobench.generate._run import (
     run_status,
     shard_chunks,
 )
+from hpobench.generate._chunks import CHUNK_DIR, QUARANTINE_DIR, chunk_path
+from hpobench.generate._errors import ChunkError, GenerationError, RunMismatchError
+from hpobench.generate._executors import LocalExecutor, ProcessExecutor, RayExecutor
+from hpobench.generate._families import Family
+from hpobench.generate._rundir import RUN_FILE
 from hpobench.table import read_table
 
 # -- chunking and shards ---------------------------------------------------------------------

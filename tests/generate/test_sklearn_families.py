@@ -11,9 +11,9 @@ import pytest
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
 from sklearn.linear_model import SGDRegressor
 
+from hpobench.generate import generate, merge_run, plan_run
 from hpobench.generate._families import FAMILIES, Family, TrainContext, Unit
 from hpobench.generate._forest import train_forest
-from hpobench.generate._run import generate, merge_run, plan_run
 from hpobench.generate._sgd import LOSSES, train_sgd
 from hpobench.generate.datasets import load_dataset
 
@@ -152,11 +152,11 @@ def test_forest_first_k_trees_are_a_k_tree_forest(tiny_forest: Family, tick_cloc
     ctx = _ctx(tiny_forest, "phoneme", tick_clock)
     result = train_forest(ctx, [_unit(config, seed=2)]).results[0]
     np.testing.assert_allclose(result.metrics["runtime"], [0.25, 0.5, 1.0])
-    from hpobench.generate._forest import _STREAM_TAG, sklearn_params
+    from hpobench.generate._forest import STREAM_TAG, sklearn_params
     from hpobench.generate._rows import seed_rows
 
     d = ctx.data
-    rows, state = seed_rows(len(d.y_train), 2, 0.9, tag=_STREAM_TAG)
+    rows, state = seed_rows(len(d.y_train), 2, 0.9, tag=STREAM_TAG)
     model = RandomForestClassifier(**sklearn_params(config, 4, state))
     model.fit(d.X_train[rows], d.y_train[rows])
     model.estimators_ = model.estimators_[:2]
@@ -177,11 +177,11 @@ def test_forest_regression_uses_extra_trees(tiny_forest: Family, tick_clock: Any
     }
     ctx = _ctx(tiny_forest, "concrete", tick_clock)
     result = train_forest(ctx, [_unit(config)]).results[0]
-    from hpobench.generate._forest import _STREAM_TAG, sklearn_params
+    from hpobench.generate._forest import STREAM_TAG, sklearn_params
     from hpobench.generate._rows import seed_rows
 
     d = ctx.data
-    rows, state = seed_rows(len(d.y_train), 0, 0.9, tag=_STREAM_TAG)
+    rows, state = seed_rows(len(d.y_train), 0, 0.9, tag=STREAM_TAG)
     model = ExtraTreesRegressor(**sklearn_params(config, 4, state)).fit(
         d.X_train[rows], d.y_train[rows]
     )

@@ -264,7 +264,7 @@ def test_calibration_fits_one_scale() -> None:
 def test_metrics_match_scikit_learn() -> None:
     metrics_mod = pytest.importorskip("sklearn.metrics")
     data = make_data("multiclass", n_train=50, n_eval=30)
-    ddata = _torchdata._to_device(data, torch.device("cpu"))
+    ddata = _torchdata.to_device(data, torch.device("cpu"))
     rng = np.random.default_rng(1)
     logits = {s: rng.normal(size=(2, getattr(data, f"X_{s}").shape[0], 3)) for s in ("train",)}
     logits.update({s: rng.normal(size=(2, 30, 3)) for s in ("valid", "test")})
@@ -273,7 +273,7 @@ def test_metrics_match_scikit_learn() -> None:
     def forward(x: Any) -> Any:
         return lookup[x.numpy().tobytes()].to(torch.float32)
 
-    got = _torchdata._evaluate(forward, ddata, 2, chunk=1000)
+    got = _torchdata.evaluate_splits(forward, ddata, 2, chunk=1000)
     for split, z in logits.items():
         y = getattr(data, f"y_{split}")
         for m in range(2):
@@ -291,13 +291,13 @@ def test_metrics_match_scikit_learn() -> None:
 
 def test_chunked_evaluation_is_the_same() -> None:
     data = make_data("regression")
-    ddata = _torchdata._to_device(data, torch.device("cpu"))
+    ddata = _torchdata.to_device(data, torch.device("cpu"))
     model, _ = _reference._build_module(
         model_spec("fcnet", FCNET[0], n_features=6, n_outputs=1), 6, 1, 0, torch.device("cpu")
     )
     model.eval()
-    whole = _torchdata._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=10_000)
-    pieces = _torchdata._evaluate(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=7)
+    whole = _torchdata.evaluate_splits(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=10_000)
+    pieces = _torchdata.evaluate_splits(lambda x: model(x).unsqueeze(0), ddata, 1, chunk=7)
     for name in whole:
         assert whole[name][0] == pytest.approx(pieces[name][0], rel=1e-6)
 
@@ -316,18 +316,18 @@ def test_hash_matches_unsigned_reference_and_dropout_rates() -> None:
     hashed = _torchdata._hash32_(torch.from_numpy(v.view(np.int32).copy()))
     np.testing.assert_array_equal(hashed.numpy().view(np.uint32), reference(v))
 
-    keys = _torchdata._step_keys(torch.from_numpy(_torchdata._as_int32([7, 2**32 - 1])), 0, 20, 1)
-    positions = _torchdata._pair_positions(torch.tensor([37, 64]), 32, 64)
+    keys = _torchdata.step_keys(torch.from_numpy(_torchdata.as_int32([7, 2**32 - 1])), 0, 20, 1)
+    positions = _torchdata.dropout_positions(torch.tensor([37, 64]), 32, 64)
     p = np.array([0.3, 0.0])
-    threshold, scale = _torchdata._dropout_params(p, torch.device("cpu"))
-    factor = _torchdata._dropout_factor(positions, keys[:, 0], threshold, scale, 64)
+    threshold, scale = _torchdata.dropout_params(p, torch.device("cpu"))
+    factor = _torchdata.dropout_factor(positions, keys[:, 0], threshold, scale, 64)
     assert factor.shape == (20, 2, 32, 64)
     kept = (factor[:, 0, :, :37] > 0).float().mean().item()
     assert kept == pytest.approx(0.7, abs=0.02)
     assert torch.all(factor[:, 1] == 1.0)  # p = 0 keeps everything, unscaled
     assert torch.allclose(factor[:, 0].max(), torch.tensor(1 / 0.7))
-    threshold, scale = _torchdata._dropout_params(np.array([1.0]), torch.device("cpu"))
-    every = _torchdata._dropout_factor(positions[:1], keys[:, :1, 0], threshold, scale, 37)
+    threshold, scale = _torchdata.dropout_params(np.array([1.0]), torch.device("cpu"))
+    every = _torchdata.dropout_factor(positions[:1], keys[:, :1, 0], threshold, scale, 37)
     assert torch.all(every == 0)
 
 
@@ -411,3 +411,33 @@ def test_importing_hpobench_does_not_import_torch() -> None:
         "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_dropout_factor_is_the_documented_rule_bit_for_bit() -> None:
+    """Unit j of a sample keeps iff 16 bits of hash(pair j // 2) reach ceil(p * 65536)."""
+
+    def h(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.uint32)
+        x ^= x >> np.uint32(16)
+        x *= np.uint32(0x21F0AAAD)
+        x ^= x >> np.uint32(15)
+        x *= np.uint32(0x735A2D97)
+        x ^= x >> np.uint32(15)
+        return x
+
+    p = np.array([0.0, 1 / 65536, 0.3, 0.5, 65535 / 65536, 1.0])
+    widths = np.array([37, 64, 1, 16, 64, 5])
+    width, rows = 64, 8
+    keys_u = np.random.default_rng(3).integers(0, 2**32, (4, len(p)), dtype=np.uint64)
+    keys_u = keys_u.astype(np.uint32)
+    positions = _torchdata.dropout_positions(torch.from_numpy(widths), rows, width)
+    threshold, scale = _torchdata.dropout_params(p, torch.device("cpu"))
+    keys = torch.from_numpy(keys_u.view(np.int32).copy())
+    factor = _torchdata.dropout_factor(positions, keys, threshold, scale, width).numpy()
+    pos = positions.numpy().view(np.uint32)[None]  # [1, M, B, pairs]
+    k = keys_u[:, :, None, None]
+    hashed = h(h(pos ^ k) ^ k)
+    u = np.stack((hashed & 0xFFFF, hashed >> 16), axis=-1).reshape(*hashed.shape[:-1], -1)
+    kept = u[..., :width] >= np.ceil(p * 65536)[None, :, None, None]
+    expected = np.where(kept, scale.numpy()[None], np.float32(0.0)).astype(np.float32)
+    np.testing.assert_array_equal(factor.view(np.uint32), expected.view(np.uint32))
