@@ -130,7 +130,9 @@ def make_gp(problem: Problem, seed: int, *, n_startup_trials: int = 10) -> Optun
         import torch  # noqa: F401
     except ImportError:
         raise BaselineError(
-            "optuna-gp needs torch, but it is not installed: pip install 'hpobench[train]'."
+            'optuna-gp needs torch, but it is not installed: pip install "torch==2.13.0" '
+            "--index-url https://download.pytorch.org/whl/cpu (the CPU build; a bare "
+            "'hpobench[train]' install pulls the multi-GB CUDA build on Linux)."
         ) from None
     sampler = optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup_trials)
     return OptunaOptimizer(problem, sampler, method="optuna-gp")
