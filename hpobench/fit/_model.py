@@ -3,7 +3,9 @@
 Architectures (chosen by measurement, docs/surrogates.md):
 
 * ``mlp``: ``depth`` dense ReLU layers of ``width``;
-* ``resnet``: one dense layer, then ``depth - 1`` residual blocks;
+* ``resnet``: one dense layer, then ``depth - 1`` residual blocks; with ``bottleneck`` ``b > 0``
+  each block squeezes to ``b`` units (``width -> b -> width``): ``2 * width * b`` multiply-adds
+  instead of ``2 * width**2``, which is what bounds batched inference;
 * either with a ``rank``-``R`` curve head: the network emits ``R`` coefficients per output
   column and a learned basis ``[T, R]`` spreads them over the fidelity steps (smooth curves,
   fewer parameters); ``rank=0`` emits every step directly.
@@ -29,12 +31,14 @@ __all__ = ["Arch", "CurveNet", "export_arrays"]
 
 @dataclass(frozen=True)
 class Arch:
-    """Network shape: ``kind`` (``mlp``/``resnet``), ``width``, ``depth``, curve ``rank``."""
+    """Network shape: ``kind`` (``mlp``/``resnet``), ``width``, ``depth``, curve ``rank``,
+    residual ``bottleneck`` width (``0``: square blocks)."""
 
     kind: str = "mlp"
     width: int = 128
     depth: int = 2
     rank: int = 0
+    bottleneck: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,7 +54,8 @@ class CurveNet(nn.Module):
         self.hidden = nn.ModuleList()
         for _ in range(arch.depth - 1):
             if arch.kind == "resnet":
-                self.hidden.append(nn.Sequential(nn.Linear(w, w), nn.ReLU(), nn.Linear(w, w)))
+                b = arch.bottleneck or w
+                self.hidden.append(nn.Sequential(nn.Linear(w, b), nn.ReLU(), nn.Linear(b, w)))
             else:
                 self.hidden.append(nn.Linear(w, w))
         rank = arch.rank if 0 < arch.rank < T else 0
