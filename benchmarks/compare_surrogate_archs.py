@@ -2,7 +2,7 @@
 
     python benchmarks/compare_surrogate_archs.py [--tasks ID ...] [--archs mlp:128:2:0 ...]
 
-Each architecture ``kind:width:depth:rank[:bottleneck]`` is cross-validated exactly as the fidelity card
+Each architecture ``kind:width:depth:rank[:bottleneck[:members]]`` is cross-validated exactly as the fidelity card
 does (``hpobench.fit.cross_validate``) on each task; prints held-out Spearman of the final
 objective, its R² (fitted scale), the seed-spread coverage and the CPU fit time. The figures
 behind the choice in docs/surrogates.md come from this script.
@@ -42,6 +42,7 @@ def main() -> None:
                 depth=int(depth),
                 rank=int(rank),
                 bottleneck=int(neck[0]) if neck else 0,
+                members=int(neck[1]) if len(neck) > 1 else 1,
             )
             t0 = time.perf_counter()
             fig = cross_validate(

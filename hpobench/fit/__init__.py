@@ -2,7 +2,7 @@
 
 from hpobench.fit._data import CurveData, choose_transform, prepare, seed_basis
 from hpobench.fit._fit import DEFAULT_ARCH, cross_validate, fit_surrogate, split_folds
-from hpobench.fit._model import Arch, CurveNet, export_arrays
+from hpobench.fit._model import Arch, CurveNet, ensemble_arrays, export_arrays
 from hpobench.fit._train import TrainConfig, resolve_device, train
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "TrainConfig",
     "choose_transform",
     "cross_validate",
+    "ensemble_arrays",
     "export_arrays",
     "fit_surrogate",
     "prepare",

@@ -21,6 +21,8 @@ field                                  meaning
                                        with fidelity (must be 1.0)
 ``range_violations``                   sampled answers outside a metric's range (bounded scores
                                        outside [0, 1], non-negative metrics below 0); must be 0
+``nonfinite_share``                    share of the table's objective cells that are NaN/inf
+                                       (diverged runs), fitted and scored as the worst finite value
 ``targets``                            each target and whether it is met
 ====================================  ===========================================================
 """
@@ -34,7 +36,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from hpobench.fit._data import CurveData
+from hpobench.fit._data import CurveData, filled_metric
 from hpobench.surrogate._benchmark import SurrogateBenchmark
 from hpobench.surrogate._network import CurveNetwork
 from hpobench.table import Table
@@ -80,7 +82,7 @@ def heldout_figures(
     T = data.y.shape[2]
     o = data.objective_index
     truth_t = data.y * data.scale + data.shift  # transformed units [n, S, T, M]
-    obj_raw = table.metric(table.meta.objective).astype(np.float64)  # [n, S, T]
+    obj_raw = filled_metric(table, table.meta.objective)  # [n, S, T]; diverged = worst
     rt_raw = table.metric(table.meta.runtime_metric).astype(np.float64)
     pm, ps, plr, prs, rows_all = [], [], [], [], []
     seed_cov: list[np.ndarray] = []
@@ -137,6 +139,7 @@ def heldout_figures(
     )
     out: dict[str, Any] = {
         "n_heldout_configs": len(rows),
+        "nonfinite_share": float(np.mean(~np.isfinite(table.metric(table.meta.objective)))),
         "spearman": sp,
         "kendall_tau": kt,
         "final_objective_r2": obj_r2[-1],
@@ -227,6 +230,15 @@ def render_card(card: Mapping[str, Any]) -> str:
         f"Held out: {c['n_heldout_configs']} configurations ({c['heldout_scheme']})"
         + (f", seed {c['heldout_seed']}" if c.get("heldout_seed") is not None else "")
         + ".",
+        *(
+            [
+                f"Diverged runs: {100 * c['nonfinite_share']:.1f} % of the table's {c['objective']} "
+                "cells are NaN; fitted and scored as the worst finite value (the surrogate answers "
+                "a very bad finite value where the table answers NaN).",
+            ]
+            if c.get("nonfinite_share")
+            else []
+        ),
         "",
         "| figure | value | target |",
         "| --- | --- | --- |",

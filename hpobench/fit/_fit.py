@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import torch
 
 from hpobench.fit._card import heldout_figures, render_card, rounded, sample_checks, targets
 from hpobench.fit._data import CurveData, prepare, seed_basis
-from hpobench.fit._model import Arch, export_arrays
+from hpobench.fit._model import Arch, ensemble_arrays, export_arrays
 from hpobench.fit._train import TrainConfig, resolve_device, train
 from hpobench.surrogate._benchmark import SurrogateBenchmark
 from hpobench.surrogate._format import CARD_FILE, CARD_MD_FILE, write_surrogate
@@ -36,7 +37,7 @@ __all__ = ["DEFAULT_ARCH", "cross_validate", "fit_surrogate", "split_folds"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ARCH = Arch(kind="resnet", width=128, depth=3, rank=0)  # chosen: docs/surrogates.md
+DEFAULT_ARCH = Arch(kind="resnet", width=128, depth=3, rank=0, bottleneck=32)  # docs/surrogates.md
 _SMALL = 1000
 _RANK = 3
 
@@ -49,10 +50,42 @@ def split_folds(n: int, seed: int) -> list[np.ndarray]:
     return [np.sort(perm[: max(1, n // 5)])]
 
 
+def _train_members(
+    data: CurveData,
+    rows: np.ndarray,
+    seed_cols: np.ndarray,
+    *,
+    arch: Arch,
+    config: TrainConfig,
+    device: Any,
+    progress: bool,
+    desc: str,
+) -> tuple[list[Any], dict[str, Any]]:
+    """``arch.members`` networks fitted with seeds ``config.seed + e`` (seconds summed)."""
+    nets, info = [], {}
+    seconds = 0.0
+    for e in range(max(1, arch.members)):
+        net, info = train(
+            data,
+            rows,
+            seed_cols,
+            arch=arch,
+            config=replace(config, seed=config.seed + e),
+            device=device,
+            progress=progress,
+            desc=desc if arch.members <= 1 else f"{desc} member {e + 1}",
+        )
+        nets.append(net)
+        seconds += info["seconds"]
+    return nets, {**info, "seconds": round(seconds, 2)}
+
+
 def _network(
-    net: Any, data: CurveData, basis: np.ndarray, table: Table
+    nets: list[Any], data: CurveData, basis: np.ndarray, table: Table
 ) -> tuple[list, dict, CurveNetwork]:
-    layers, arrays = export_arrays(net, data.shift, data.scale, basis)
+    layers, arrays = ensemble_arrays(
+        [export_arrays(net, data.shift, data.scale, basis) for net in nets]
+    )
     cn = CurveNetwork(
         layers=layers,
         arrays=arrays,
@@ -85,7 +118,7 @@ def cross_validate(
     for i, held in enumerate(split_folds(data.n_configs, cfg.seed)):
         train_rows = np.setdiff1d(np.arange(data.n_configs), held)
         basis = seed_basis(data.y[train_rows][:, seed_cols], _RANK)
-        net, info = train(
+        nets, info = _train_members(
             data,
             train_rows,
             seed_cols,
@@ -96,7 +129,7 @@ def cross_validate(
             desc=f"{table.meta.id} fold {i + 1}",
         )
         seconds += info["seconds"]
-        folds.append((held, train_rows, _network(net, data, basis, table)[2]))
+        folds.append((held, train_rows, _network(nets, data, basis, table)[2]))
     fig = heldout_figures(table, data, folds, held_seed)
     fig["heldout_scheme"] = (
         f"{len(folds)}-fold cross-validation" if len(folds) > 1 else "one random 20 % split"
@@ -123,7 +156,7 @@ def fit_surrogate(
     fig = cross_validate(table, arch=arch, config=cfg, device=device, progress=progress, data=data)
     all_seeds = np.arange(data.y.shape[1])
     basis = seed_basis(data.y, _RANK)
-    net, info = train(
+    nets, info = _train_members(
         data,
         np.arange(data.n_configs),
         all_seeds,
@@ -133,7 +166,7 @@ def fit_surrogate(
         progress=progress,
         desc=f"{table.meta.id} final",
     )
-    layers, arrays, _ = _network(net, data, basis, table)
+    layers, arrays, _ = _network(nets, data, basis, table)
     meta = table.meta  # carries reference_runtime: the surrogate gets the table's budget
     out = write_surrogate(
         out_dir,
@@ -161,7 +194,9 @@ def fit_surrogate(
         "table_sha256": meta.sha256,
         "weights_sha256": bench.sha256,
         "architecture": f"{arch.kind} width {arch.width} depth {arch.depth}"
-        + (f" curve rank {arch.rank}" if 0 < arch.rank < len(meta.fidelity) else ""),
+        + (f" curve rank {arch.rank}" if 0 < arch.rank < len(meta.fidelity) else "")
+        + (f" bottleneck {arch.bottleneck}" if arch.kind == "resnet" and arch.bottleneck else "")
+        + (f", ensemble of {arch.members}" if arch.members > 1 else ""),
         "device": info["device"],
         "fit_seconds": info["seconds"],
         "total_seconds": round(time.perf_counter() - t0, 2),

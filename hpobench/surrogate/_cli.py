@@ -66,7 +66,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         ids += [i for i in got if i not in ids]
     root = Path(args.out) if args.out else surrogate_root()
     arch = DEFAULT_ARCH.to_dict()
-    for key in ("kind", "width", "depth", "rank", "bottleneck"):
+    for key in ("kind", "width", "depth", "rank", "bottleneck", "members"):
         if getattr(args, key) is not None:
             arch[key] = getattr(args, key)
     context = {
@@ -253,6 +253,7 @@ def register_cli(sub: Any) -> None:
     f.add_argument(
         "--bottleneck", type=int, default=None, help="residual block inner width (0: square)"
     )
+    f.add_argument("--members", type=int, default=None, help="ensemble size (outputs averaged)")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
     f.set_defaults(func=_cmd_fit)
     c = ss.add_parser(
