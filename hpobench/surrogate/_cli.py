@@ -181,6 +181,18 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _short_arch(text: str) -> str:
+    """``resnet width 128 depth 3 bottleneck 32`` -> ``resnet 128×3/32``."""
+    words = text.replace(",", "").split()
+    get = {words[k]: words[k + 1] for k in range(len(words) - 1)}
+    out = f"{words[0]} {get.get('width', '?')}×{get.get('depth', '?')}"
+    if "bottleneck" in get:
+        out += f"/{get['bottleneck']}"
+    if "of" in get:  # "ensemble of E"
+        out += f" ×{get['of']} ensemble"
+    return out
+
+
 def _markdown(cards: dict[str, Any]) -> str:
     """The shipped surrogates' headline figures as a Markdown table (docs/surrogates.md)."""
     import statistics
@@ -188,20 +200,22 @@ def _markdown(cards: dict[str, Any]) -> str:
     rows = [
         "| task | configs held out | Spearman | Kendall τ | R² final (fitted scale) | "
         "seed coverage (objective) | held-out seed coverage | runtime monotone | range "
-        "violations | ranking τ (best agree) | fit s (CPU) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "violations | ranking τ (best agree) | network | fit s (CPU) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     sp = []
     for i, c in cards.items():
         if c is None:
-            rows.append(f"| {i} | no card | | | | | | | | | |")
+            rows.append(f"| {i} | no card | | | | | | | | | | |")
             continue
         sp.append(c["spearman"])
         rk = c.get("ranking")
         rank = (
             "not run"
             if not rk
-            else f"{rk['kendall_tau']:.2f} ({'yes' if rk['best_agree'] else 'no'})"
+            else f"{rk['kendall_tau']:.2f} ({'yes' if rk['best_agree'] else 'no'}"
+            + ("; table does not separate them" if rk.get("table_separated") is False else "")
+            + ")"
         )
         hs = (c.get("coverage_heldout_seed") or {}).get(c["objective"])
         r2 = c["objective_r2"][-1]
@@ -210,7 +224,8 @@ def _markdown(cards: dict[str, Any]) -> str:
             f"{'' if c['spearman'] >= 0.8 else ' (miss)'} | {c['kendall_tau']:.3f} | "
             f"{'n/a' if r2 is None else f'{r2:.3f}'} | {c['coverage_objective']:.3f} | "
             f"{'n/a' if hs is None else f'{hs:.3f}'} | {100 * c['runtime_monotone']:.0f} % | "
-            f"{c['range_violations']} | {rank} | {c['fit_seconds']:.0f} |"
+            f"{c['range_violations']} | {rank} | {_short_arch(c['architecture'])} | "
+            f"{c['fit_seconds']:.0f} |"
         )
     if sp:
         rows.append("")
