@@ -57,7 +57,7 @@ class CurveNet(nn.Module):
         self.hidden = nn.ModuleList()
         for _ in range(arch.depth - 1):
             if arch.kind == "resnet":
-                b = arch.bottleneck or w
+                b = min(arch.bottleneck, w) if arch.bottleneck else w
                 self.hidden.append(nn.Sequential(nn.Linear(w, b), nn.ReLU(), nn.Linear(b, w)))
             else:
                 self.hidden.append(nn.Linear(w, w))

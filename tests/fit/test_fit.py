@@ -218,6 +218,10 @@ def test_cli_fit_card_list(
                 "8",
                 "--depth",
                 "2",
+                "--bottleneck",
+                "4",
+                "--members",
+                "2",
                 "--no-progress",
                 "--device",
                 "cpu",
@@ -230,6 +234,8 @@ def test_cli_fit_card_list(
     assert "Fidelity card: synth/grid-v1" in capsys.readouterr().out
     assert main(["surrogate", "list", "--out", str(root)]) == 0
     assert "synth/grid-v1" in capsys.readouterr().out
+    assert main(["surrogate", "list", "--markdown", "--out", str(root)]) == 0
+    assert "| resnet 8×2/4 ×2 ensemble |" in capsys.readouterr().out
     assert main(["surrogate", "card", "synth/other-v1", "--out", str(root)]) == 2
     assert "No fidelity card" in capsys.readouterr().err
     manifest = json.loads((root / "manifest.json").read_text())
