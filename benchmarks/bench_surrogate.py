@@ -168,9 +168,13 @@ def main() -> None:
     batch_onnx = best_us(lambda: sess.run(["y"], {"x": x_all}), 10) / n
     batch_raw = best_us(lambda: net.outputs(net.hidden(x_all)), 10) / n
 
+    macs = sum(
+        a.size for k, a in net.arrays.items() if k.endswith((".W", ".W2"))
+    )  # hidden multiply-adds per configuration (what bounds a batch)
     print(
         f"task {args.task}: {net.n_inputs} inputs, {net.n_outputs} outputs, layers "
-        f"{[la.kind for la in net.layers]}, width {net.width}, curve rank {net.R}; one thread"
+        f"{[la.kind for la in net.layers]}, width {net.width}, curve rank {net.R}, "
+        f"{macs:,} hidden multiply-adds per config; one thread"
     )
     print(f"{'':<44} {'ours':>10} {'onnxruntime':>12} {'ratio':>7}")
     print(

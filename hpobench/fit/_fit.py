@@ -186,7 +186,7 @@ def fit_surrogate(
         },
     )
     bench = SurrogateBenchmark.from_directory(out, expect_id=meta.id, table_sha256=meta.sha256)
-    checks = sample_checks(bench)
+    checks = sample_checks(bench, table=table)
     card: dict[str, Any] = {
         "format": "hpobench-surrogate-card",
         "version": 1,

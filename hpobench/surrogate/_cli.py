@@ -200,13 +200,13 @@ def _markdown(cards: dict[str, Any]) -> str:
     rows = [
         "| task | configs held out | Spearman | Kendall τ | R² final (fitted scale) | "
         "seed coverage (objective) | held-out seed coverage | runtime monotone | range "
-        "violations | ranking τ (best agree) | network | fit s (CPU) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "violations | sampled beating table best | ranking τ (best agree) | network | fit s (CPU) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     sp = []
     for i, c in cards.items():
         if c is None:
-            rows.append(f"| {i} | no card | | | | | | | | | | |")
+            rows.append(f"| {i} | no card | | | | | | | | | | | |")
             continue
         sp.append(c["spearman"])
         rk = c.get("ranking")
@@ -217,6 +217,8 @@ def _markdown(cards: dict[str, Any]) -> str:
             + ("; table does not separate them" if rk.get("table_separated") is False else "")
             + ")"
         )
+        op = c.get("optimism")
+        opt = "n/a" if not op else f"{100 * op['share_better_than_table_best']:.1f} %"
         hs = (c.get("coverage_heldout_seed") or {}).get(c["objective"])
         r2 = c["objective_r2"][-1]
         rows.append(
@@ -224,7 +226,7 @@ def _markdown(cards: dict[str, Any]) -> str:
             f"{'' if c['spearman'] >= 0.8 else ' (miss)'} | {c['kendall_tau']:.3f} | "
             f"{'n/a' if r2 is None else f'{r2:.3f}'} | {c['coverage_objective']:.3f} | "
             f"{'n/a' if hs is None else f'{hs:.3f}'} | {100 * c['runtime_monotone']:.0f} % | "
-            f"{c['range_violations']} | {rank} | {_short_arch(c['architecture'])} | "
+            f"{c['range_violations']} | {opt} | {rank} | {_short_arch(c['architecture'])} | "
             f"{c['fit_seconds']:.0f} |"
         )
     if sp:

@@ -177,6 +177,10 @@ def test_diverged_runs_are_fitted_as_the_worst_value(synth: Any, tmp_path: Path)
         table, tmp_path / "s", arch=TINY, config=TrainConfig(steps=20), progress=False
     )
     assert math.isfinite(card["spearman"]) and card["nonfinite_share"] > 0
+    op = card["optimism"]
+    assert 0.0 <= op["share_better_than_table_best"] <= 1.0
+    best = np.nanmin(np.nanmean(v[:, :, -1], axis=1))  # valid_loss is minimised
+    assert op["table_best"] == pytest.approx(best, rel=1e-6)
     assert "Diverged runs" in (tmp_path / "s" / "card.md").read_text()
 
 
