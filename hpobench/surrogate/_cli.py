@@ -123,6 +123,29 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from hpobench.fit._card import sample_checks
+    from hpobench.fit._fit import write_card
+    from hpobench.registry import make
+    from hpobench.surrogate._store import load_surrogate, surrogate_dir
+
+    path = _card_path(args.id, args.out)
+    card = json.loads(path.read_text())
+    table = make(args.id).table  # type: ignore[attr-defined]
+    sur = load_surrogate(args.id, root=args.out)
+    if card["weights_sha256"] != sur.sha256:
+        raise HPOBenchError(f"{path}: the card is for other weights; refit {args.id} instead.")
+    card.update(sample_checks(sur, table=table))
+    write_card(surrogate_dir(args.id, args.out), card)
+    op = card["optimism"]
+    print(
+        f"{args.id}: runtime monotone {100 * card['runtime_monotone']:.0f} %, range violations "
+        f"{card['range_violations']}, {100 * op['share_better_than_table_best']:.1f} % of sampled "
+        f"configs beat the table's best ({op['sampled_best']:.4g} vs {op['table_best']:.4g})"
+    )
+    return 0
+
+
 def _card_path(benchmark_id: str, out: str | None) -> Path:
     from hpobench.surrogate._format import CARD_FILE
     from hpobench.surrogate._store import list_surrogates, surrogate_dir
@@ -292,6 +315,14 @@ def register_cli(sub: Any) -> None:
     r.add_argument("--repetitions", type=int, default=5)
     r.add_argument("--out", help="surrogate root")
     r.set_defaults(func=_cmd_rank)
+    k = ss.add_parser(
+        "check",
+        help="re-run the card's sampled checks (runtime, ranges, optimism) on the shipped weights",
+        epilog="Example: hpobench surrogate check sgd-linear/concrete-v1",
+    )
+    k.add_argument("id")
+    k.add_argument("--out", help="surrogate root")
+    k.set_defaults(func=_cmd_check)
     ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
     ls.add_argument("--out", help="surrogate root")
     ls.add_argument("--markdown", action="store_true", help="a Markdown table of the cards")

@@ -238,6 +238,9 @@ def test_cli_fit_card_list(
     assert "Fidelity card: synth/grid-v1" in capsys.readouterr().out
     assert main(["surrogate", "list", "--out", str(root)]) == 0
     assert "synth/grid-v1" in capsys.readouterr().out
+    assert main(["surrogate", "check", "synth/grid-v1", "--out", str(root)]) == 0
+    assert "of sampled configs beat the table's best" in capsys.readouterr().out
+    assert "optimism" in json.loads((root / "synth" / "grid" / "card.json").read_text())
     assert main(["surrogate", "list", "--markdown", "--out", str(root)]) == 0
     assert "| resnet 8×2/4 ×2 ensemble |" in capsys.readouterr().out
     assert main(["surrogate", "card", "synth/other-v1", "--out", str(root)]) == 2
