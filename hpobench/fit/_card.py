@@ -258,7 +258,8 @@ def render_card(card: Mapping[str, Any]) -> str:
             [
                 f"Diverged runs: {100 * c['nonfinite_share']:.1f} % of the table's {c['objective']} "
                 "cells are NaN; fitted and scored as the worst finite value (the surrogate answers "
-                "a very bad finite value where the table answers NaN).",
+                "a very bad finite value where the table answers NaN; a non-negative metric is "
+                "fitted capped at 10x its median).",
             ]
             if c.get("nonfinite_share")
             else []

@@ -29,6 +29,10 @@ __all__ = ["CurveData", "choose_transform", "filled_metric", "prepare", "seed_ba
 
 _BOUNDED_WORDS = ("accuracy", "precision", "recall", "f1", "auc")
 _LOGIT_EPS = 1e-4
+# A non-negative metric is fitted capped at this multiple of its median: a diverged run's
+# 1e5 would otherwise stretch the log scale so far that the good end (where optimizers
+# live) is fitted coarsely (measured on sgd-linear, docs/surrogates.md).
+_LOG_CAP = 10.0
 
 
 def choose_transform(name: str, values: np.ndarray) -> str:
@@ -108,6 +112,8 @@ def prepare(table: Table) -> CurveData:
         v = filled_metric(table, m)
         pos = v[v > 0]
         floor = float(pos.min()) * 0.5 if pos.size else 1e-12
+        if chosen[m] == "log" and pos.size:
+            v = np.minimum(v, _LOG_CAP * float(np.median(pos)))
         t = _forward(chosen[m], v, floor)
         mu, sd = float(np.nanmean(t)), float(np.nanstd(t))
         sd = sd if sd > 1e-12 else 1.0
