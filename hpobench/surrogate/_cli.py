@@ -31,16 +31,17 @@ def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
     """
     import tempfile
 
-    from hpobench.fit import Arch, TrainConfig, fit_surrogate
+    from hpobench.fit import Arch, TrainConfig, default_arch, fit_surrogate
     from hpobench.registry import make
 
     bench = make(benchmark_id)
     table = bench.table  # type: ignore[attr-defined]
+    arch = {**default_arch(table.n_configs).to_dict(), **context["arch"]}  # + the user's choices
     with tempfile.TemporaryDirectory(prefix="hpobench-fit-") as tmp:
         card = fit_surrogate(
             table,
             tmp,
-            arch=Arch(**context["arch"]),
+            arch=Arch(**arch),
             config=TrainConfig(steps=context["steps"], seed=context["seed"]),
             device=context["device"],
             progress=context["progress"],
@@ -50,7 +51,6 @@ def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from hpobench.fit import DEFAULT_ARCH
     from hpobench.registry import list_benchmarks
     from hpobench.surrogate._store import surrogate_root, update_manifest
 
@@ -65,10 +65,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             )
         ids += [i for i in got if i not in ids]
     root = Path(args.out) if args.out else surrogate_root()
-    arch = DEFAULT_ARCH.to_dict()
-    for key in ("kind", "width", "depth", "rank", "bottleneck", "members"):
-        if getattr(args, key) is not None:
-            arch[key] = getattr(args, key)
+    arch = {  # the user's choices; the rest by table size (default_arch)
+        key: getattr(args, key)
+        for key in ("kind", "width", "depth", "rank", "bottleneck", "members")
+        if getattr(args, key) is not None
+    }
     context = {
         "root": str(root),
         "arch": arch,

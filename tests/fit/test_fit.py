@@ -189,6 +189,10 @@ def test_transforms_and_folds() -> None:
     assert choose_transform("valid_accuracy", np.array([0.5, 1.2])) == "log"
     assert choose_transform("valid_loss", np.array([0.0, 3.0])) == "log"
     assert choose_transform("gain", np.array([-1.0, 3.0])) == "identity"
+    from hpobench.fit import DEFAULT_ARCH, SMALL_TABLE_ARCH, default_arch
+
+    assert default_arch(32) == SMALL_TABLE_ARCH and SMALL_TABLE_ARCH.members == 3
+    assert default_arch(100) == default_arch(62208) == DEFAULT_ARCH
     folds = split_folds(32, 0)
     assert len(folds) == 5 and sorted(np.concatenate(folds).tolist()) == list(range(32))
     assert len(split_folds(5000, 0)) == 1 and len(split_folds(5000, 0)[0]) == 1000
