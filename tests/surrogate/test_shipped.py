@@ -13,12 +13,20 @@ from hpobench.surrogate import list_surrogates, surrogate_dir
 IDS = list_surrogates()
 
 
+FITTED_FAMILIES = {"fcnet", "fcnet-grid", "gbt", "hpobench-nn", "lcbench"}
+# sgd-linear and forest grow table by table; each new table is fitted after it lands
+# (`hpobench surrogate fit ID`), so only the ones fitted so far are pinned here.
+FITTED_TABLES = {
+    *(f"sgd-linear/{d}-v1" for d in ("computers", "concrete", "cps1988", "kr-vs-kp")),
+    *(f"forest/{d}-v1" for d in ("computers", "concrete", "cps1988")),
+}
+
+
 def test_a_surrogate_ships_for_every_table() -> None:
-    assert sorted(IDS) == sorted(
-        i
-        for i in hpobench.list_benchmarks()
-        if i.split("/")[0] in {"fcnet", "fcnet-grid", "gbt", "hpobench-nn", "lcbench"}
-    )
+    registered = set(hpobench.list_benchmarks())
+    assert set(IDS) <= registered  # nothing shipped for a table that is not there
+    assert {i for i in registered if i.split("/")[0] in FITTED_FAMILIES} <= set(IDS)
+    assert FITTED_TABLES <= set(IDS)
 
 
 @pytest.mark.parametrize("sid", IDS)
