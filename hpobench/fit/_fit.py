@@ -82,7 +82,8 @@ def _train_members(
     desc: str,
 ) -> tuple[list[Any], dict[str, Any]]:
     """``arch.members`` networks fitted with seeds ``config.seed + e`` (seconds summed)."""
-    nets, info = [], {}
+    nets: list[Any] = []
+    info: dict[str, Any] = {}
     seconds = 0.0
     for e in range(max(1, arch.members)):
         net, info = train(

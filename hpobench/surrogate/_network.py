@@ -219,6 +219,8 @@ class CurveNetwork:
         return self._curve_direct(x1, z)
 
     def _curve_direct(self, h: np.ndarray, z: Sequence[float]) -> np.ndarray:
+        O_cm = self._O_cm
+        assert O_cm is not None  # a direct head (checked by the caller)
         dot = np.dot
         for A, A2 in self._single:
             r = dot(h, A)
@@ -228,7 +230,7 @@ class CurveNetwork:
                 r += h
                 np.maximum(r, 0.0, out=r)
             h = r
-        o = dot(h, self._O_cm)  # [1 + C*T]: runtime sigma, then channel-major runs of T
+        o = dot(h, O_cm)  # [1 + C*T]: runtime sigma, then channel-major runs of T
         M, T, K = self.M, self.T, self.K
         MT = M * T
         full = np.empty((M + 1, T), dtype=np.float32)
