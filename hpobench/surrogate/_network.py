@@ -126,6 +126,7 @@ class CurveNetwork:
         self._identity = self.R == T and bool(np.array_equal(self.phi, np.eye(T)))
         self._rt_phi = [np.ascontiguousarray(self.phi[: f + 1].T) for f in range(T)]
         self._perm2 = self._perm + M  # the same columns inside a ``steps`` block
+        self._perm_identity = bool(np.array_equal(self._perm, np.arange(M + 1)))
         self._step_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # The single-query path (direct head): the hidden layers as a flat list of matrices
         # and the last layer reordered channel-major with the step bias folded into its bias
@@ -248,7 +249,7 @@ class CurveNetwork:
         np.exp(o[1 + 2 * MT :], out=rt)
         _accumulate(rt, out=rt)  # cumsum without np.cumsum's Python wrapper
         rt *= math.exp(math.exp(float(o[0])) * z[K])
-        return full[self._perm]
+        return full if self._perm_identity else full[self._perm]
 
     # -- many configurations at one step each -------------------------------------------
     def at_steps(self, h: np.ndarray, z: np.ndarray, fidx: np.ndarray | int) -> np.ndarray:
