@@ -11,8 +11,10 @@ both backends name the same best optimizer.
 within each other's noise (typical of a 32-configuration table, where every optimizer finds
 the best row), the order among them is a coin toss on either backend. So the result also
 carries each optimizer's standard error over repetitions, ``table_separated`` (the table's
-best and worst optimizer differ by more than twice the pooled standard error) and, when the
-table does not separate them, a ``note`` saying that τ is not evidence either way.
+best and worst optimizer differ by more than the 95 % studentized range of ``k`` equal means,
+``q(0.95; k, k(n-1))`` pooled standard errors: Tukey's test that the table tells the optimizers
+apart at all; about 4 for six optimizers) and, when it does not, a ``note`` saying that τ is not
+evidence either way.
 
 The optimizers are the shipped baselines plus two settings of them (ASHA with η = 2, regularized
 evolution with a population of 10), so that at least five take part; all use only the public
@@ -109,7 +111,8 @@ def ranking_preservation(
     se = np.asarray([stderr["table"][n] for n in names])
     pooled = float(np.sqrt(np.nanmean(se**2))) if np.isfinite(se).any() else float("nan")
     spread = float(np.max(t) - np.min(t))
-    separated = bool(np.isfinite(pooled) and spread > 2.0 * pooled)
+    q = separation_threshold(len(names), n_repetitions)
+    separated = bool(np.isfinite(pooled) and spread > q * pooled)
     out = {
         "protocol": protocol,
         "n_repetitions": n_repetitions,
@@ -125,12 +128,21 @@ def ranking_preservation(
         "stderr_surrogate": stderr["surrogate"],
         "table_score_spread": spread,
         "table_pooled_stderr": pooled,
+        "table_separation_threshold": q,
         "table_separated": separated,
     }
     if not separated:
         out["note"] = (
             f"The table does not separate these optimizers: their mean scores span {spread:.4g}, "
-            f"within twice their pooled standard error ({pooled:.4g}) over {n_repetitions} "
-            "repetitions, so the order among them (and τ) is noise on either backend."
+            f"within {q:.2f} pooled standard errors ({pooled:.4g}) over {n_repetitions} "
+            "repetitions (Tukey's 95 % studentized range), so their order (and τ) is noise."
         )
     return out
+
+
+def separation_threshold(k: int, n_repetitions: int) -> float:
+    """95 % studentized range of ``k`` means of ``n_repetitions`` each (inf if undefined)."""
+    df = k * (n_repetitions - 1)
+    if k < 2 or df < 1:
+        return float("inf")
+    return float(stats.studentized_range.ppf(0.95, k, df))

@@ -27,5 +27,14 @@ def test_ranking_on_table_and_surrogate(make_surrogate: Callable[..., tuple[Path
     assert rk["best_table"] in chosen and rk["best_surrogate"] in chosen
     assert set(rk["stderr_table"]) == set(chosen)
     # separated iff the table's spread exceeds twice the pooled standard error; else a note
-    assert rk["table_separated"] == (rk["table_score_spread"] > 2 * rk["table_pooled_stderr"])
+    q = rk["table_separation_threshold"]
+    assert rk["table_separated"] == (rk["table_score_spread"] > q * rk["table_pooled_stderr"])
     assert ("note" in rk) == (not rk["table_separated"])
+
+
+def test_separation_threshold_is_tukeys_studentized_range() -> None:
+    from hpobench.fit._ranking import separation_threshold
+
+    assert separation_threshold(6, 10) == pytest.approx(4.18, abs=0.01)  # q(0.95; 6, 54)
+    assert separation_threshold(2, 1000) == pytest.approx(2.77, abs=0.01)  # √2 · 1.96
+    assert separation_threshold(6, 1) == float("inf")
