@@ -26,7 +26,7 @@ import numpy as np
 from hpobench import Categorical, Float, Int, Ordinal
 from hpobench.harness import Evaluation, Problem, Suggestion
 
-__all__ = ["optuna_tpe", "smac_hpo", "synetune_cqr"]
+__all__ = ["optuna_gp", "optuna_tpe", "smac_hpo", "synetune_cqr"]
 
 
 class OptunaTPE:
@@ -182,6 +182,14 @@ class SyneTuneCQR:
 
 def optuna_tpe(problem: Problem, seed: int) -> OptunaTPE:
     return OptunaTPE(problem, seed)
+
+
+def optuna_gp(problem: Problem, seed: int) -> Any:
+    """Optuna's ``GPSampler`` with its defaults, through the registered ``optuna-gp`` baseline
+    (the adapter every Optuna sampler goes through)."""
+    from baselines.optuna_adapter import make_gp
+
+    return make_gp(problem, seed)
 
 
 def smac_hpo(problem: Problem, seed: int) -> SmacHPO:

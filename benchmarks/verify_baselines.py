@@ -9,7 +9,7 @@ ours                  reference                                   needs
 ``tpe``               Optuna ``TPESampler(multivariate=True)``    optuna
 ``rf-bo``             SMAC3 ``HyperparameterOptimizationFacade``  ``pip install smac==2.4.1``
 ``cqr``               syne-tune ``CQR``                           ``pip install syne-tune==0.16.0``
-``gp-ei``             (random search only)
+``gp-ei``             Optuna ``GPSampler`` (``optuna-gp`` baseline)  optuna
 ====================  ==========================================  ========================
 
 Score: final normalized regret ``(score - best) / (random-search median - best)`` per task, with
@@ -67,8 +67,18 @@ OURS = {
     "rf-bo": "rf_bo.py:make_optimizer",
     "cqr": "cqr.py:make_optimizer",
 }
-REFERENCES = {"optuna-tpe": "optuna_tpe", "smac-rf": "smac_hpo", "synetune-cqr": "synetune_cqr"}
-PAIRS = (("tpe", "optuna-tpe"), ("rf-bo", "smac-rf"), ("cqr", "synetune-cqr"))
+REFERENCES = {
+    "optuna-tpe": "optuna_tpe",
+    "optuna-gp": "optuna_gp",
+    "smac-rf": "smac_hpo",
+    "synetune-cqr": "synetune_cqr",
+}
+PAIRS = (
+    ("tpe", "optuna-tpe"),
+    ("gp-ei", "optuna-gp"),
+    ("rf-bo", "smac-rf"),
+    ("cqr", "synetune-cqr"),
+)
 
 
 def factory(method: str):  # type: ignore[no-untyped-def]
@@ -126,8 +136,9 @@ def run(args: argparse.Namespace) -> None:
                 }
                 with out.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
+                score = "-" if row["score"] is None else f"{row['score']:.5g}"
                 print(
-                    f"{method:>13} {task:<28} rep {rep} score {row['score']:.5g} "
+                    f"{method:>13} {task:<28} rep {rep} {row['status']} score {score} "
                     f"{1000 * row['compute_per_trial_s']:.1f} ms/trial",
                     flush=True,
                 )

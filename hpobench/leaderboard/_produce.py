@@ -42,7 +42,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OFFICIAL_PROTOCOLS = ("sf-serial-v3", "mf-serial-v3", "mf-async4-v3")
+OFFICIAL_PROTOCOLS = ("sf-serial-v3", "mf-serial-v5", "mf-async4-v5")
 
 BOARD_BASELINES = (
     "asha",

@@ -99,11 +99,23 @@ def test_bad_protocols(field: str, value: object, message: str) -> None:
                     "seed": 0, "allow_resume": False})  # fmt: skip
 
 
+def test_get_protocol_teaches_the_numerically_latest_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # v10 is newer than v9 (a string sort put v10 first and taught v9)
+    base = get_protocol("sf-serial-v2")
+    monkeypatch.setattr(_protocol, "_user_protocols", {})
+    for v in (9, 10):
+        register_protocol(dataclasses.replace(base, name=f"teach-me-v{v}"))
+    with pytest.raises(ProtocolError, match="Please use 'teach-me-v10'"):
+        get_protocol("teach-me")
+
+
 def test_get_protocol_teaches() -> None:
-    # the latest shipped version: v3 carries the leaderboard's scoring references
-    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v3'"):
+    # the latest shipped version: v5 pins the discriminating suite with its scoring references
+    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v5'"):
         get_protocol("mf-async4")
-    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v3'"):
+    with pytest.raises(ProtocolError, match="Please use 'mf-async4-v5'"):
         get_protocol("mf-async4-v7")
     with pytest.raises(ProtocolError, match=r"Did you mean .*'sf-serial-v2'"):
         get_protocol("sf-serail-v2")
@@ -277,3 +289,25 @@ def test_pinned_protocols_pickle() -> None:
     for proto in (p, q):
         back = pickle.loads(pickle.dumps(proto))
         assert back == proto and back.hash == proto.hash
+
+
+def test_the_discriminating_suite_is_what_the_entry_rule_admits() -> None:
+    """Re-apply the suite entry rule to every shipped multi-fidelity table: the suite (and so the
+    mf-*-v4/v5 protocols pinned from it) must hold exactly the tables that pass."""
+    from hpobench.generate._discrimination import discrimination, n_hyperparameters
+    from hpobench.registry import list_benchmarks, spec
+    from hpobench.table import read_table
+
+    budget = get_protocol("mf-serial-v4")
+    passing = []
+    for bid in list_benchmarks():
+        s = spec(bid)
+        if s.path is None or s.n_steps <= 1:
+            continue
+        table = read_table(s.path)
+        row = discrimination(table, n_full=budget.n_full(n_hyperparameters(table)))
+        if not row.failures:
+            passing.append(bid)
+    assert sorted(passing) == sorted(_protocol.DISCRIMINATING)
+    for name in ("mf-serial-v4", "mf-async4-v4"):
+        assert [t.id for t in get_protocol(name).tasks] == list(_protocol.DISCRIMINATING)
