@@ -2,7 +2,7 @@
 
     python benchmarks/compare_surrogate_archs.py [--tasks ID ...] [--archs mlp:128:2:0 ...]
 
-Each architecture ``kind:width:depth:rank`` is cross-validated exactly as the fidelity card
+Each architecture ``kind:width:depth:rank[:bottleneck[:members]]`` is cross-validated exactly as the fidelity card
 does (``hpobench.fit.cross_validate``) on each task; prints held-out Spearman of the final
 objective, its R² (fitted scale), the seed-spread coverage and the CPU fit time. The figures
 behind the choice in docs/surrogates.md come from this script.
@@ -35,8 +35,15 @@ def main() -> None:
     for task in args.tasks:
         table = hpobench.make(task).table
         for spec in args.archs:
-            kind, width, depth, rank = spec.split(":")
-            arch = Arch(kind=kind, width=int(width), depth=int(depth), rank=int(rank))
+            kind, width, depth, rank, *neck = spec.split(":")
+            arch = Arch(
+                kind=kind,
+                width=int(width),
+                depth=int(depth),
+                rank=int(rank),
+                bottleneck=int(neck[0]) if neck else 0,
+                members=int(neck[1]) if len(neck) > 1 else 1,
+            )
             t0 = time.perf_counter()
             fig = cross_validate(
                 table,

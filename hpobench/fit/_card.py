@@ -21,6 +21,11 @@ field                                  meaning
                                        with fidelity (must be 1.0)
 ``range_violations``                   sampled answers outside a metric's range (bounded scores
                                        outside [0, 1], non-negative metrics below 0); must be 0
+``nonfinite_share``                    share of the table's objective cells that are NaN/inf
+                                       (diverged runs), fitted and scored as the worst finite value
+``optimism``                           share of 512 sampled configurations whose seed-mean final
+                                       objective beats the table's best configuration, and the
+                                       best sampled value (an exploitable surrogate shows here)
 ``targets``                            each target and whether it is met
 ====================================  ===========================================================
 """
@@ -34,7 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from hpobench.fit._data import CurveData
+from hpobench.fit._data import CurveData, filled_metric
 from hpobench.surrogate._benchmark import SurrogateBenchmark
 from hpobench.surrogate._network import CurveNetwork
 from hpobench.table import Table
@@ -80,7 +85,7 @@ def heldout_figures(
     T = data.y.shape[2]
     o = data.objective_index
     truth_t = data.y * data.scale + data.shift  # transformed units [n, S, T, M]
-    obj_raw = table.metric(table.meta.objective).astype(np.float64)  # [n, S, T]
+    obj_raw = filled_metric(table, table.meta.objective)  # [n, S, T]; diverged = worst
     rt_raw = table.metric(table.meta.runtime_metric).astype(np.float64)
     pm, ps, plr, prs, rows_all = [], [], [], [], []
     seed_cov: list[np.ndarray] = []
@@ -137,6 +142,7 @@ def heldout_figures(
     )
     out: dict[str, Any] = {
         "n_heldout_configs": len(rows),
+        "nonfinite_share": float(np.mean(~np.isfinite(table.metric(table.meta.objective)))),
         "spearman": sp,
         "kendall_tau": kt,
         "final_objective_r2": obj_r2[-1],
@@ -160,9 +166,16 @@ def heldout_figures(
     return out
 
 
-def sample_checks(bench: SurrogateBenchmark, *, n: int = 512, seed: int = 0) -> dict[str, Any]:
+def sample_checks(
+    bench: SurrogateBenchmark, *, n: int = 512, seed: int = 0, table: Table | None = None
+) -> dict[str, Any]:
     """Runtime monotonicity and range checks on ``n`` configurations sampled from the space,
-    every seed and every fidelity step, through the public ``query_batch``."""
+    every seed and every fidelity step, through the public ``query_batch``.
+
+    With ``table``, also the surrogate's **optimism**: the share of sampled configurations
+    whose seed-mean final objective beats the table's best configuration, and the best sampled
+    value. A surrogate that answers far better than any trained configuration somewhere in
+    the space can be exploited by an optimizer (its ranking of optimizers then differs)."""
     rng = np.random.default_rng(seed)
     configs = bench.space.sample_many(rng, n)
     cols = {name: [c[name] for c in configs] for name in bench.space.names}
@@ -171,6 +184,7 @@ def sample_checks(bench: SurrogateBenchmark, *, n: int = 512, seed: int = 0) -> 
     positive = [m for m, t in zip(net.metrics, net.transforms, strict=True) if t == "log"]
     rt_name = bench.meta.runtime_metric
     n_curves = n_mono = n_vals = bad = 0
+    finals = []
     for s in bench.seeds:
         prev = None
         mono = np.ones(n, dtype=bool)
@@ -187,9 +201,22 @@ def sample_checks(bench: SurrogateBenchmark, *, n: int = 512, seed: int = 0) -> 
             for m in positive:
                 bad += int(np.sum(~(r.metrics[m] >= 0)))
             n_vals += n * (1 + len(bounded) + len(positive))
+        finals.append(np.asarray(r.metrics[bench.meta.objective], dtype=np.float64))
         n_curves += n
         n_mono += int(mono.sum())
+    out: dict[str, Any] = {}
+    if table is not None:
+        sign = 1.0 if table.meta.direction == "minimize" else -1.0
+        truth = filled_metric(table, table.meta.objective)[:, :, -1].mean(axis=1)
+        best = float(np.min(sign * truth))
+        pred = sign * np.mean(finals, axis=0)
+        out["optimism"] = {
+            "table_best": sign * best,
+            "sampled_best": float(sign * pred.min()),
+            "share_better_than_table_best": float(np.mean(pred < best)),
+        }
     return {
+        **out,
         "n_sampled_configs": n,
         "runtime_monotone": n_mono / n_curves,
         "range_violations": bad,
@@ -227,6 +254,16 @@ def render_card(card: Mapping[str, Any]) -> str:
         f"Held out: {c['n_heldout_configs']} configurations ({c['heldout_scheme']})"
         + (f", seed {c['heldout_seed']}" if c.get("heldout_seed") is not None else "")
         + ".",
+        *(
+            [
+                f"Diverged runs: {100 * c['nonfinite_share']:.1f} % of the table's {c['objective']} "
+                "cells are NaN; fitted and scored as the worst finite value (the surrogate answers "
+                "a very bad finite value where the table answers NaN; a non-negative metric is "
+                "fitted capped at 10x its median).",
+            ]
+            if c.get("nonfinite_share")
+            else []
+        ),
         "",
         "| figure | value | target |",
         "| --- | --- | --- |",
@@ -242,6 +279,13 @@ def render_card(card: Mapping[str, Any]) -> str:
         f"| runtime monotone | {100 * c['runtime_monotone']:.1f} % | 100 % |",
         f"| range violations | {c['range_violations']} of {c['n_checked_values']:,} | 0 |",
     ]
+    op = c.get("optimism")
+    if op:
+        lines.append(
+            f"| sampled configs beating the table's best final {c['objective']} (seed mean) | "
+            f"{100 * op['share_better_than_table_best']:.1f} % (best {_fmt(op['sampled_best'])} "
+            f"vs table {_fmt(op['table_best'])}) | small |"
+        )
     rk = c.get("ranking")
     if rk:
         lines.append(

@@ -3,7 +3,9 @@
 Architectures (chosen by measurement, docs/surrogates.md):
 
 * ``mlp``: ``depth`` dense ReLU layers of ``width``;
-* ``resnet``: one dense layer, then ``depth - 1`` residual blocks;
+* ``resnet``: one dense layer, then ``depth - 1`` residual blocks; with ``bottleneck`` ``b > 0``
+  each block squeezes to ``b`` units (``width -> b -> width``): ``2 * width * b`` multiply-adds
+  instead of ``2 * width**2``, which is what bounds batched inference;
 * either with a ``rank``-``R`` curve head: the network emits ``R`` coefficients per output
   column and a learned basis ``[T, R]`` spreads them over the fidelity steps (smooth curves,
   fewer parameters); ``rank=0`` emits every step directly.
@@ -24,17 +26,22 @@ from torch import nn
 
 from hpobench.surrogate._network import Layer
 
-__all__ = ["Arch", "CurveNet", "export_arrays"]
+__all__ = ["Arch", "CurveNet", "ensemble_arrays", "export_arrays"]
 
 
 @dataclass(frozen=True)
 class Arch:
-    """Network shape: ``kind`` (``mlp``/``resnet``), ``width``, ``depth``, curve ``rank``."""
+    """Network shape: ``kind`` (``mlp``/``resnet``), ``width``, ``depth``, curve ``rank``,
+    residual ``bottleneck`` width (``0``: square blocks), ensemble ``members`` (networks fitted
+    with seeds ``seed, seed + 1, ...`` whose outputs are averaged; served as one network with
+    block-diagonal layers, see :func:`ensemble_arrays`)."""
 
     kind: str = "mlp"
     width: int = 128
     depth: int = 2
     rank: int = 0
+    bottleneck: int = 0
+    members: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,7 +57,8 @@ class CurveNet(nn.Module):
         self.hidden = nn.ModuleList()
         for _ in range(arch.depth - 1):
             if arch.kind == "resnet":
-                self.hidden.append(nn.Sequential(nn.Linear(w, w), nn.ReLU(), nn.Linear(w, w)))
+                b = min(arch.bottleneck, w) if arch.bottleneck else w
+                self.hidden.append(nn.Sequential(nn.Linear(w, b), nn.ReLU(), nn.Linear(b, w)))
             else:
                 self.hidden.append(nn.Linear(w, w))
         rank = arch.rank if 0 < arch.rank < T else 0
@@ -130,3 +138,50 @@ def export_arrays(
     arrays["step_bias"] = step_bias
     arrays["basis"] = basis
     return layers, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
+
+
+def ensemble_arrays(
+    members: list[tuple[list[Layer], dict[str, np.ndarray]]],
+) -> tuple[list[Layer], dict[str, np.ndarray]]:
+    """One network whose outputs are the mean of ``members``' outputs (same shapes each).
+
+    The first layers are stacked side by side, the hidden layers block-diagonal (ReLU and the
+    residual sum act element-wise, so each block computes its own member exactly), and the
+    last layer averages. The curve basis, step bias and seed basis must be shared: members
+    differ only in their fitting seed, and a low-rank head (its own ``phi``) is refused.
+    """
+    if len(members) == 1:
+        return members[0]
+    layers, first = members[0]
+    E = len(members)
+    for key in ("phi", "step_bias", "basis"):
+        if any(not np.array_equal(a[key], first[key]) for _, a in members):
+            raise ValueError(f"ensemble members must share {key!r} (a direct head, one table).")
+    out: dict[str, np.ndarray] = {}
+    for i, layer in enumerate(layers):
+        name = layer.name
+        parts = [a for _, a in members]
+        if i == 0:
+            out[f"{name}.W"] = np.concatenate([a[f"{name}.W"] for a in parts], axis=1)
+        else:
+            out[f"{name}.W"] = _block_diag([a[f"{name}.W"] for a in parts])
+        out[f"{name}.b"] = np.concatenate([a[f"{name}.b"] for a in parts])
+        if layer.kind == "residual":
+            out[f"{name}.W2"] = _block_diag([a[f"{name}.W2"] for a in parts])
+            out[f"{name}.b2"] = np.concatenate([a[f"{name}.b2"] for a in parts])
+    out["out.WT"] = np.concatenate([a["out.WT"] for a in parts], axis=1) / E
+    out["out.b"] = np.mean([a["out.b"] for a in parts], axis=0)
+    for key in ("phi", "step_bias", "basis"):
+        out[key] = first[key]
+    return layers, {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
+
+
+def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
+    rows = sum(b.shape[0] for b in blocks)
+    cols = sum(b.shape[1] for b in blocks)
+    out = np.zeros((rows, cols), dtype=np.float64)
+    r = c = 0
+    for b in blocks:
+        out[r : r + b.shape[0], c : c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
+    return out

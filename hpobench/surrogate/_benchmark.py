@@ -93,16 +93,15 @@ class SurrogateBenchmark(Benchmark):
             f = self.fidelity.index(fidelity)  # raises the table's FidelityError
         if type(seed) is not int or seed not in self._spos:
             seed = self._seed_slow(seed)
-        net = self.network
-        block = net.curve(self.encoder.row(unit), normals_one(unit, seed, self._k), f)
-        vals = block[f].tolist()
+        full = self.network.curve_all(self.encoder.row1(unit), normals_one(unit, seed, self._k))
+        vals = full[:, f].tolist()
         return _make_result(
             dict(zip(self._names, vals, strict=False)),
             vals[self._cost_k],
             self._fvals[f],
             seed,
             -1,
-            block,
+            full[:, : f + 1].T,
             self._names,
             self._fprefix[f],
         )

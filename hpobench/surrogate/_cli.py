@@ -31,16 +31,17 @@ def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
     """
     import tempfile
 
-    from hpobench.fit import Arch, TrainConfig, fit_surrogate
+    from hpobench.fit import Arch, TrainConfig, default_arch, fit_surrogate
     from hpobench.registry import make
 
     bench = make(benchmark_id)
     table = bench.table  # type: ignore[attr-defined]
+    arch = {**default_arch(table.n_configs).to_dict(), **context["arch"]}  # + the user's choices
     with tempfile.TemporaryDirectory(prefix="hpobench-fit-") as tmp:
         card = fit_surrogate(
             table,
             tmp,
-            arch=Arch(**context["arch"]),
+            arch=Arch(**arch),
             config=TrainConfig(steps=context["steps"], seed=context["seed"]),
             device=context["device"],
             progress=context["progress"],
@@ -50,7 +51,6 @@ def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from hpobench.fit import DEFAULT_ARCH
     from hpobench.registry import list_benchmarks
     from hpobench.surrogate._store import surrogate_root, update_manifest
 
@@ -65,10 +65,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             )
         ids += [i for i in got if i not in ids]
     root = Path(args.out) if args.out else surrogate_root()
-    arch = DEFAULT_ARCH.to_dict()
-    for key in ("kind", "width", "depth", "rank"):
-        if getattr(args, key) is not None:
-            arch[key] = getattr(args, key)
+    arch = {  # the user's choices; the rest by table size (default_arch)
+        key: getattr(args, key)
+        for key in ("kind", "width", "depth", "rank", "bottleneck", "members")
+        if getattr(args, key) is not None
+    }
     context = {
         "root": str(root),
         "arch": arch,
@@ -119,6 +120,29 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         f"{args.id}: Kendall τ {rk['kendall_tau']:.3f} between the rankings of "
         f"{len(rk['optimizers'])} optimizers ({protocol}, {rk['n_repetitions']} repetitions); "
         f"best {rk['best_table']} on the table, {rk['best_surrogate']} on the surrogate"
+    )
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from hpobench.fit._card import sample_checks
+    from hpobench.fit._fit import write_card
+    from hpobench.registry import make
+    from hpobench.surrogate._store import load_surrogate, surrogate_dir
+
+    path = _card_path(args.id, args.out)
+    card = json.loads(path.read_text())
+    table = make(args.id).table  # type: ignore[attr-defined]
+    sur = load_surrogate(args.id, root=args.out)
+    if card["weights_sha256"] != sur.sha256:
+        raise HPOBenchError(f"{path}: the card is for other weights; refit {args.id} instead.")
+    card.update(sample_checks(sur, table=table))
+    write_card(surrogate_dir(args.id, args.out), card)
+    op = card["optimism"]
+    print(
+        f"{args.id}: runtime monotone {100 * card['runtime_monotone']:.0f} %, range violations "
+        f"{card['range_violations']}, {100 * op['share_better_than_table_best']:.1f} % of sampled "
+        f"configs beat the table's best ({op['sampled_best']:.4g} vs {op['table_best']:.4g})"
     )
     return 0
 
@@ -181,6 +205,18 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _short_arch(text: str) -> str:
+    """``resnet width 128 depth 3 bottleneck 32`` -> ``resnet 128×3/32``."""
+    words = text.replace(",", "").split()
+    get = {words[k]: words[k + 1] for k in range(len(words) - 1)}
+    out = f"{words[0]} {get.get('width', '?')}×{get.get('depth', '?')}"
+    if "bottleneck" in get:
+        out += f"/{get['bottleneck']}"
+    if "of" in get:  # "ensemble of E"
+        out += f" ×{get['of']} ensemble"
+    return out
+
+
 def _markdown(cards: dict[str, Any]) -> str:
     """The shipped surrogates' headline figures as a Markdown table (docs/surrogates.md)."""
     import statistics
@@ -188,21 +224,25 @@ def _markdown(cards: dict[str, Any]) -> str:
     rows = [
         "| task | configs held out | Spearman | Kendall τ | R² final (fitted scale) | "
         "seed coverage (objective) | held-out seed coverage | runtime monotone | range "
-        "violations | ranking τ (best agree) | fit s (CPU) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "violations | sampled beating table best | ranking τ (best agree) | network | fit s (CPU) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     sp = []
     for i, c in cards.items():
         if c is None:
-            rows.append(f"| {i} | no card | | | | | | | | | |")
+            rows.append(f"| {i} | no card | | | | | | | | | | | |")
             continue
         sp.append(c["spearman"])
         rk = c.get("ranking")
         rank = (
             "not run"
             if not rk
-            else f"{rk['kendall_tau']:.2f} ({'yes' if rk['best_agree'] else 'no'})"
+            else f"{rk['kendall_tau']:.2f} ({'yes' if rk['best_agree'] else 'no'}"
+            + ("; table does not separate them" if rk.get("table_separated") is False else "")
+            + ")"
         )
+        op = c.get("optimism")
+        opt = "n/a" if not op else f"{100 * op['share_better_than_table_best']:.1f} %"
         hs = (c.get("coverage_heldout_seed") or {}).get(c["objective"])
         r2 = c["objective_r2"][-1]
         rows.append(
@@ -210,7 +250,8 @@ def _markdown(cards: dict[str, Any]) -> str:
             f"{'' if c['spearman'] >= 0.8 else ' (miss)'} | {c['kendall_tau']:.3f} | "
             f"{'n/a' if r2 is None else f'{r2:.3f}'} | {c['coverage_objective']:.3f} | "
             f"{'n/a' if hs is None else f'{hs:.3f}'} | {100 * c['runtime_monotone']:.0f} % | "
-            f"{c['range_violations']} | {rank} | {c['fit_seconds']:.0f} |"
+            f"{c['range_violations']} | {opt} | {rank} | {_short_arch(c['architecture'])} | "
+            f"{c['fit_seconds']:.0f} |"
         )
     if sp:
         rows.append("")
@@ -250,6 +291,10 @@ def register_cli(sub: Any) -> None:
     f.add_argument("--width", type=int, default=None)
     f.add_argument("--depth", type=int, default=None)
     f.add_argument("--rank", type=int, default=None, help="curve-basis rank (0: every step)")
+    f.add_argument(
+        "--bottleneck", type=int, default=None, help="residual block inner width (0: square)"
+    )
+    f.add_argument("--members", type=int, default=None, help="ensemble size (outputs averaged)")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
     f.set_defaults(func=_cmd_fit)
     c = ss.add_parser(
@@ -271,6 +316,14 @@ def register_cli(sub: Any) -> None:
     r.add_argument("--repetitions", type=int, default=5)
     r.add_argument("--out", help="surrogate root")
     r.set_defaults(func=_cmd_rank)
+    k = ss.add_parser(
+        "check",
+        help="re-run the card's sampled checks (runtime, ranges, optimism) on the shipped weights",
+        epilog="Example: hpobench surrogate check sgd-linear/concrete-v1",
+    )
+    k.add_argument("id")
+    k.add_argument("--out", help="surrogate root")
+    k.set_defaults(func=_cmd_check)
     ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
     ls.add_argument("--out", help="surrogate root")
     ls.add_argument("--markdown", action="store_true", help="a Markdown table of the cards")

@@ -78,6 +78,22 @@ class Encoder:
             else:
                 fast.append((hp.name, (hp.low, hp.high, isinstance(hp, Int)), _unit_fn(hp)))
         self._fast = tuple(fast)
+        # Vectorised batch lookup of discrete values (sorted values, their units, the column
+        # dtype kinds that may match): only where every value has one Python type, so an
+        # exact match by ``searchsorted`` is the same test as the dict lookup ``(type, value)``.
+        self._sorted: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
+        for hp in space:
+            if isinstance(hp, (Ordinal, Categorical)):
+                types = {type(v) for v in hp._values}
+                kinds = (
+                    {int: "iu", float: "f", str: "U"}.get(types.pop()) if len(types) == 1 else None
+                )
+                if kinds is None:
+                    continue
+                vals = np.asarray(hp._values)
+                order = np.argsort(vals, kind="stable")
+                units = np.asarray([hp.to_unit(v) for v in hp._values], dtype=np.float64)
+                self._sorted[hp.name] = (vals[order], units[order], kinds)
 
     # -- one configuration --------------------------------------------------------------
     def unit_one(self, config: Mapping[str, Any]) -> list[float]:
@@ -105,15 +121,19 @@ class Encoder:
 
     def row(self, unit: list[float]) -> np.ndarray:
         """Network input with a trailing 1, ``float32 [1, width + 1]``, of one config."""
+        return self.row1(unit)[None]
+
+    def row1(self, unit: list[float]) -> np.ndarray:
+        """Network input with a trailing 1, ``float32 [width + 1]``, of one config."""
         if not self._onehot:
-            return np.array([[*unit, 1.0]], dtype=np.float32)
+            return np.array([*unit, 1.0], dtype=np.float32)
         x = [0.0] * (self.width + 1)
         x[-1] = 1.0
         for k, c in self._numeric_pairs:
             x[c] = unit[k]
         for k, c, n in self._onehot:
             x[c + min(int(unit[k] * n), n - 1)] = 1.0
-        return np.array([x], dtype=np.float32)
+        return np.array(x, dtype=np.float32)
 
     # -- many configurations ------------------------------------------------------------
     def unit_many(self, columns: Mapping[str, Any], n: int) -> np.ndarray:
@@ -135,6 +155,12 @@ class Encoder:
 
     def _unit_column(self, hp: Any, col: np.ndarray) -> np.ndarray | None:
         if isinstance(hp, (Ordinal, Categorical)):
+            got = self._sorted.get(hp.name)
+            if got is not None and col.dtype.kind in got[2] and col.ndim == 1:
+                sv, units, _ = got
+                pos = np.minimum(np.searchsorted(sv, col), len(sv) - 1)
+                if np.array_equal(sv[pos], col):
+                    return units[pos]
             table = {(type(v), v): hp.to_unit(v) for v in hp._values}
             try:
                 return np.asarray([table[(type(v), v)] for v in col.tolist()], dtype=np.float64)

@@ -53,6 +53,7 @@ def _mix(z: int) -> int:
 
 
 _MULS: dict[int, list[int]] = {}
+_SEED_MIX: dict[int, int] = {}  # seed -> its splitmix64 mix (pure function, memoised)
 
 
 def normals_one(unit: Sequence[float], seed: int, k: int) -> list[float]:
@@ -63,14 +64,20 @@ def normals_one(unit: Sequence[float], seed: int, k: int) -> list[float]:
     key = 0
     for x, m in zip(unit, muls, strict=True):
         key += int(x * _Q) * m
-    h = _mix((key & _M64) ^ _mix((seed * _SEED_MUL) & _M64))
+    sm = _SEED_MIX.get(seed)
+    if sm is None:
+        sm = _mix((seed * _SEED_MUL) & _M64)
+        if len(_SEED_MIX) < 4096:  # the table's seeds: a handful
+            _SEED_MIX[seed] = sm
+    h = _mix((key & _M64) ^ sm)
     out = []
+    log, sqrt, cos, sin = math.log, math.sqrt, math.cos, math.sin
     for i in range((k + 1) // 2):
         a = _mix((h + (i + 1) * _GOLDEN) & _M64)
-        r = math.sqrt(-2.0 * math.log(((a >> 32) + 0.5) * _INV32))
+        r = sqrt(-2.0 * log(((a >> 32) + 0.5) * _INV32))
         angle = _TWO_PI * ((a & 0xFFFFFFFF) * _INV32)
-        out.append(r * math.cos(angle))
-        out.append(r * math.sin(angle))
+        out.append(r * cos(angle))
+        out.append(r * sin(angle))
     return out[:k]
 
 

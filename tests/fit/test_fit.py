@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ def test_resnet_and_low_rank_heads_export_exactly(
             device=torch.device("cpu"),
             progress=False,
         )
-        _, _, cn = _network(net, data, seed_basis(data.y, 2), table)
+        _, _, cn = _network([net], data, seed_basis(data.y, 2), table)
         with torch.no_grad():
             steps, rt_ls = net(torch.as_tensor(data.x))
         d = cn.distribution(cn.hidden(data.x))
@@ -121,11 +122,77 @@ def test_resnet_and_low_rank_heads_export_exactly(
         np.testing.assert_allclose(d["runtime_sigma"], np.exp(rt_ls.numpy()), rtol=1e-4)
 
 
+@pytest.mark.parametrize("neck", [0, 4])
+def test_an_ensemble_serves_the_mean_of_its_members(
+    make_table: Callable[..., tuple[Path, TableMeta]], neck: int
+) -> None:
+    import torch
+
+    from hpobench.fit import train
+    from hpobench.fit._fit import _network
+
+    table = read_table(make_table()[0])
+    data = prepare(table)
+    arch = Arch(kind="resnet", width=8, depth=3, bottleneck=neck)
+    basis = seed_basis(data.y, 2)
+    nets = [
+        train(
+            data,
+            np.arange(data.n_configs),
+            np.arange(3),
+            arch=arch,
+            config=TrainConfig(steps=5, seed=s),
+            device=torch.device("cpu"),
+            progress=False,
+        )[0]
+        for s in (0, 1, 2)
+    ]
+    singles = [_network([n], data, basis, table)[2] for n in nets]
+    _, arrays, both = _network(nets, data, basis, table)
+    assert arrays["l1.W"].shape == (24, 3 * (neck or 8))  # block-diagonal, three blocks
+    outs = [c.outputs(c.hidden(data.x)) for c in singles]
+    assert not np.allclose(outs[0], outs[1])  # members differ
+    np.testing.assert_allclose(
+        both.outputs(both.hidden(data.x)), np.mean(outs, axis=0), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_diverged_runs_are_fitted_as_the_worst_value(synth: Any, tmp_path: Path) -> None:
+    """A table with NaN cells (diverged SGD runs) once gave a card with Spearman NaN."""
+    from hpobench.fit._data import filled_metric
+    from hpobench.table import write_table
+
+    meta = synth.make_meta()
+    configs = synth.grid_configs()
+    data = synth.make_data(meta, configs)
+    v = np.abs(data["valid_loss"]) + 0.1
+    v[:4, :, 2:] = np.nan  # four configs diverge after step 2
+    data["valid_loss"] = v
+    write_table(tmp_path / "t", meta, configs, data)
+    table = read_table(tmp_path / "t")
+    filled = filled_metric(table, "valid_loss")
+    assert np.isfinite(filled).all() and filled[0, 0, 3] == np.float32(np.nanmax(v))
+    assert np.isfinite(prepare(table).y).all()
+    card = fit_surrogate(
+        table, tmp_path / "s", arch=TINY, config=TrainConfig(steps=20), progress=False
+    )
+    assert math.isfinite(card["spearman"]) and card["nonfinite_share"] > 0
+    op = card["optimism"]
+    assert 0.0 <= op["share_better_than_table_best"] <= 1.0
+    best = np.nanmin(np.nanmean(v[:, :, -1], axis=1))  # valid_loss is minimised
+    assert op["table_best"] == pytest.approx(best, rel=1e-6)
+    assert "Diverged runs" in (tmp_path / "s" / "card.md").read_text()
+
+
 def test_transforms_and_folds() -> None:
     assert choose_transform("valid_accuracy", np.array([0.0, 0.5, 1.0])) == "logit"
     assert choose_transform("valid_accuracy", np.array([0.5, 1.2])) == "log"
     assert choose_transform("valid_loss", np.array([0.0, 3.0])) == "log"
     assert choose_transform("gain", np.array([-1.0, 3.0])) == "identity"
+    from hpobench.fit import DEFAULT_ARCH, SMALL_TABLE_ARCH, default_arch
+
+    assert default_arch(32) == SMALL_TABLE_ARCH and SMALL_TABLE_ARCH.members == 3
+    assert default_arch(100) == default_arch(62208) == DEFAULT_ARCH
     folds = split_folds(32, 0)
     assert len(folds) == 5 and sorted(np.concatenate(folds).tolist()) == list(range(32))
     assert len(split_folds(5000, 0)) == 1 and len(split_folds(5000, 0)[0]) == 1000
@@ -159,6 +226,10 @@ def test_cli_fit_card_list(
                 "8",
                 "--depth",
                 "2",
+                "--bottleneck",
+                "4",
+                "--members",
+                "2",
                 "--no-progress",
                 "--device",
                 "cpu",
@@ -171,6 +242,11 @@ def test_cli_fit_card_list(
     assert "Fidelity card: synth/grid-v1" in capsys.readouterr().out
     assert main(["surrogate", "list", "--out", str(root)]) == 0
     assert "synth/grid-v1" in capsys.readouterr().out
+    assert main(["surrogate", "check", "synth/grid-v1", "--out", str(root)]) == 0
+    assert "of sampled configs beat the table's best" in capsys.readouterr().out
+    assert "optimism" in json.loads((root / "synth" / "grid" / "card.json").read_text())
+    assert main(["surrogate", "list", "--markdown", "--out", str(root)]) == 0
+    assert "| resnet 8×2/4 ×2 ensemble |" in capsys.readouterr().out
     assert main(["surrogate", "card", "synth/other-v1", "--out", str(root)]) == 2
     assert "No fidelity card" in capsys.readouterr().err
     manifest = json.loads((root / "manifest.json").read_text())

@@ -16,6 +16,12 @@ from hpobench.surrogate import SurrogateBenchmark
 GOOD = {"lr": 0.01, "depth": 2, "act": "relu", "flag": True}
 
 
+def _cols(**override: Any) -> dict[str, np.ndarray]:
+    """Two copies of ``GOOD`` as numpy columns, with ``override`` replacing whole columns."""
+    cols = {k: np.asarray([v, v]) for k, v in GOOD.items()}
+    return {**cols, **{k: np.asarray(v) for k, v in override.items()}}
+
+
 @pytest.fixture(params=[False, True], ids=["low-rank", "identity-basis"])
 def pair(
     make_surrogate: Callable[..., tuple[Path, Path]], request: pytest.FixtureRequest
@@ -141,6 +147,24 @@ def test_continuous_space_answers_between_rows(
             lambda b: b.query_batch([{**GOOD, "act": "gelu"}], fidelity=1, seed=0),
             ConfigError,
             "act must be one of",
+        ),
+        # numpy columns take the vectorised lookup of discrete values: same refusals
+        (lambda b: b.query_batch(_cols(lr=[0.01, 0.02]), fidelity=1, seed=0), ConfigError, "lr"),
+        (
+            lambda b: b.query_batch(_cols(lr=np.float32([0.01, 0.01])), fidelity=1, seed=0),
+            ConfigError,
+            "lr must be one of",
+        ),
+        (lambda b: b.query_batch(_cols(lr=[1, 1]), fidelity=1, seed=0), ConfigError, "lr"),
+        (
+            lambda b: b.query_batch(_cols(act=["relu", "gelu"]), fidelity=1, seed=0),
+            ConfigError,
+            "act must be one of",
+        ),
+        (
+            lambda b: b.query_batch(_cols(lr=[0.01, np.nan]), fidelity=1, seed=0),
+            ConfigError,
+            "lr",
         ),
     ],
 )
