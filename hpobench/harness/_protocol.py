@@ -558,6 +558,21 @@ _MF_SUITE_V2 = Suite(
     description="every generated table with per-epoch (per-round) learning curves",
 )
 
+
+def _multi_fidelity(name: str, description: str, *, suite: Suite, n_workers: int) -> Protocol:
+    """A multi-fidelity template: resume allowed, 10 repetitions, the time budget binds (the
+    evaluation cap of 100 · n_full is only a safety bound)."""
+    return Protocol(
+        name=name,
+        description=description,
+        suite=suite,
+        n_workers=n_workers,
+        n_repetitions=10,
+        max_evaluations_factor=100.0,
+        allow_resume=True,
+    )
+
+
 # The shipped protocols are data: pinned definitions in hpobench/harness/protocols/*.json. Their
 # unpinned templates below say how they were made (``pin_protocol(template)``) and document the
 # rules; the files are what runs.
@@ -579,45 +594,33 @@ TEMPLATES: dict[str, Protocol] = {
             time_factor=1000.0,
             allow_resume=False,
         ),
-        Protocol(
-            name="mf-serial-v2",
-            description="Multi-fidelity, one worker, resume allowed: 20 + 40·√d full evaluations' "
+        _multi_fidelity(
+            "mf-serial-v2",
+            "Multi-fidelity, one worker, resume allowed: 20 + 40·√d full evaluations' "
             "worth of simulated time.",
             suite=_MF_SUITE_V2,
             n_workers=1,
-            n_repetitions=10,
-            max_evaluations_factor=100.0,
-            allow_resume=True,
         ),
-        Protocol(
-            name="mf-async4-v2",
-            description="Multi-fidelity, four asynchronous workers, resume allowed: the compute of "
+        _multi_fidelity(
+            "mf-async4-v2",
+            "Multi-fidelity, four asynchronous workers, resume allowed: the compute of "
             "mf-serial-v2 spread over 4 workers (a quarter of its simulated time).",
             suite=_MF_SUITE_V2,
             n_workers=4,
-            n_repetitions=10,
-            max_evaluations_factor=100.0,
-            allow_resume=True,
         ),
-        Protocol(
-            name="mf-serial-v4",
-            description="Multi-fidelity, one worker, resume allowed, on the tables that pass the "
+        _multi_fidelity(
+            "mf-serial-v4",
+            "Multi-fidelity, one worker, resume allowed, on the tables that pass the "
             "suite entry rule: 20 + 40·√d full evaluations' worth of simulated time.",
             suite=_SUITES["discriminating"],
             n_workers=1,
-            n_repetitions=10,
-            max_evaluations_factor=100.0,
-            allow_resume=True,
         ),
-        Protocol(
-            name="mf-async4-v4",
-            description="Multi-fidelity, four asynchronous workers, resume allowed, on the tables "
+        _multi_fidelity(
+            "mf-async4-v4",
+            "Multi-fidelity, four asynchronous workers, resume allowed, on the tables "
             "that pass the suite entry rule: the compute of mf-serial-v4 spread over 4 workers.",
             suite=_SUITES["discriminating"],
             n_workers=4,
-            n_repetitions=10,
-            max_evaluations_factor=100.0,
-            allow_resume=True,
         ),
     )
 }

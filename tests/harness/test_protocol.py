@@ -311,3 +311,10 @@ def test_the_discriminating_suite_is_what_the_entry_rule_admits() -> None:
     assert sorted(passing) == sorted(_protocol.DISCRIMINATING)
     for name in ("mf-serial-v4", "mf-async4-v4"):
         assert [t.id for t in get_protocol(name).tasks] == list(_protocol.DISCRIMINATING)
+
+
+@pytest.mark.parametrize("name", sorted(_protocol.TEMPLATES))
+def test_each_template_pins_to_its_shipped_file(name: str) -> None:
+    # the templates document how the shipped files were made: pinning one again against the
+    # shipped tables must give the shipped protocol, hash for hash
+    assert _protocol.pin_protocol(_protocol.TEMPLATES[name]).hash == get_protocol(name).hash
