@@ -14,6 +14,8 @@ no failure state in ask/tell).
 
 from __future__ import annotations
 
+import datetime
+import logging
 import math
 import random
 import shutil
@@ -26,7 +28,38 @@ import numpy as np
 from hpobench import Categorical, Float, Int, Ordinal
 from hpobench.harness import Evaluation, Problem, Suggestion
 
-__all__ = ["optuna_gp", "optuna_tpe", "smac_hpo", "synetune_cqr"]
+__all__ = [
+    "dehb_ref",
+    "optuna_gp",
+    "optuna_tpe",
+    "smac_hpo",
+    "synetune_asha",
+    "synetune_bohb",
+    "synetune_cqr",
+]
+
+
+def synetune_space(problem: Problem) -> dict[str, Any]:
+    """``problem.space`` as a syne-tune config space (see the module docstring)."""
+    from syne_tune import config_space as sp
+
+    cs: dict[str, Any] = {}
+    for hp in problem.space:
+        if isinstance(hp, Float):
+            cs[hp.name] = (sp.loguniform if hp.log else sp.uniform)(hp.low, hp.high)
+        elif isinstance(hp, Int):
+            cs[hp.name] = (sp.lograndint if hp.log else sp.randint)(hp.low, hp.high)
+        elif isinstance(hp, Ordinal):
+            cs[hp.name] = sp.ordinal(list(hp.values))
+        else:
+            assert isinstance(hp, Categorical)
+            cs[hp.name] = sp.choice(list(hp.choices))
+    return cs
+
+
+def plain(config: Any) -> dict[str, Any]:
+    """A library's configuration as a dict of Python scalars (numpy scalars unwrapped)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in dict(config).items()}
 
 
 class OptunaTPE:
@@ -137,24 +170,13 @@ class SyneTuneCQR:
     """
 
     def __init__(self, problem: Problem, seed: int) -> None:
-        from syne_tune import config_space as sp
         from syne_tune.optimizer.baselines import CQR
         from syne_tune.optimizer.schedulers.ask_tell_scheduler import AskTellScheduler
 
         np.random.seed(seed % 2**32)
         random.seed(seed)
         self.problem = problem
-        cs: dict[str, Any] = {}
-        for hp in problem.space:
-            if isinstance(hp, Float):
-                cs[hp.name] = (sp.loguniform if hp.log else sp.uniform)(hp.low, hp.high)
-            elif isinstance(hp, Int):
-                cs[hp.name] = (sp.lograndint if hp.log else sp.randint)(hp.low, hp.high)
-            elif isinstance(hp, Ordinal):
-                cs[hp.name] = sp.ordinal(list(hp.values))
-            else:
-                assert isinstance(hp, Categorical)
-                cs[hp.name] = sp.choice(list(hp.choices))
+        cs = synetune_space(problem)
         self.scheduler = AskTellScheduler(
             CQR(cs, metric="loss", do_minimize=True, random_seed=seed % 2**31)
         )
@@ -180,6 +202,194 @@ class SyneTuneCQR:
         self.scheduler.tell(trial, {"loss": float(loss)})
 
 
+#: the loss told for a diverged run (NaN) to the multi-fidelity references: neither ``dehb`` nor
+#: syne-tune's schedulers have a failure state in ask/tell, and ``+inf`` breaks ``dehb``'s
+#: promotion when every evaluated member of a subpopulation diverged (it keeps only finite
+#: fitness as promotion candidates, then indexes the empty list). Any finite loss ranks above it.
+DIVERGED_LOSS = 1e12
+
+
+def ceil_to_grid(r: float, values: tuple[int | float, ...]) -> int | float:
+    """The smallest fidelity value ``>= r`` (the largest value when none is): the first grid
+    step at which a trial reporting every step would have passed milestone ``r``."""
+    return next((v for v in values if v >= r * (1 - 1e-9)), values[-1])
+
+
+class DehbRef:
+    """The ``dehb`` package's ``DEHB`` (0.1.2) through its ``ask``/``tell`` interface.
+
+    Its defaults (``eta=3``, ``rand1_bin``, ``mutation_factor=0.5``, ``crossover_prob=0.5``)
+    with ``min_fidelity`` and ``max_fidelity`` the smallest and largest fidelity values. ``dehb``
+    asks for real-valued fidelities ``max * eta**-k``; each is mapped to the grid value nearest
+    on a log scale (:func:`baselines.hyperband.map_to_grid`, as our ``dehb`` maps its rungs).
+    ``dehb`` itself never resumes (its ``run`` trains every job from scratch); a user with
+    checkpoints would, and the protocol allows it, so a job whose ``config_id`` was already
+    trained to a lower fidelity resumes that trial, as our ``dehb`` resumes its promotions
+    (unless that trial is being resumed already: with several workers ``dehb`` can promote one
+    configuration twice; the second copy then trains from scratch, as in ``dehb``).
+    ``n_workers=1``, ``save_freq=None`` (never writes its history: that would be timed) and
+    ``log_level="ERROR"``, its log file in a temporary folder; none changes what it proposes.
+    """
+
+    def __init__(self, problem: Problem, seed: int) -> None:
+        from dehb import DEHB
+
+        from baselines.hyperband import map_to_grid
+
+        self.problem = problem
+        self.values = problem.fidelity.values
+        self.map = map_to_grid
+        self.tmp = tempfile.mkdtemp(prefix="hpobench-dehb-")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConfigSpace 1.x deprecations inside dehb
+            self.dehb = DEHB(
+                cs=problem.space.to_configspace(seed=seed),
+                min_fidelity=self.values[0],
+                max_fidelity=self.values[-1],
+                eta=3,
+                n_workers=1,
+                seed=seed % 2**32,
+                output_path=self.tmp,
+                save_freq=None,
+                log_level="ERROR",
+            )
+        self.jobs: dict[Suggestion, dict[str, Any]] = {}
+        self.trained: dict[int, tuple[int, int | float]] = {}  # config_id -> (trial, reached)
+        self.busy: set[int] = set()  # trials being resumed now (dehb may re-promote a config)
+
+    def ask(self) -> Suggestion:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            job = self.dehb.ask()
+        fidelity = self.map(float(job["fidelity"]), self.values)
+        done = self.trained.get(int(job["config_id"]))
+        resume = None
+        if (
+            self.problem.allow_resume
+            and done is not None
+            and done[1] < fidelity
+            and done[0] not in self.busy
+        ):
+            resume = done[0]
+            self.busy.add(resume)
+        s = Suggestion(plain(job["config"]), fidelity=fidelity, resume=resume)
+        self.jobs[s] = job
+        return s
+
+    def tell(self, suggestion: Suggestion, evaluation: Evaluation) -> None:
+        job = self.jobs.pop(suggestion)
+        loss = self.problem.loss(evaluation.value)
+        fitness = loss if math.isfinite(loss) else DIVERGED_LOSS
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.dehb.tell(job, {"fitness": fitness, "cost": evaluation.cost})
+        self.trained[int(job["config_id"])] = (evaluation.trial_id, evaluation.fidelity)
+        self.busy.discard(evaluation.trial_id)
+
+    def __del__(self) -> None:
+        shutil.rmtree(getattr(self, "tmp", ""), ignore_errors=True)
+
+
+class SyneTuneMF:
+    """syne-tune's ``ASHA`` or ``BOHB`` (0.16.0) driven as its ``Tuner`` drives a scheduler:
+    ``suggest`` + ``on_trial_add`` for a new trial, ``on_trial_result`` for every result, and
+    ``on_trial_remove`` once it says ``STOP``.
+
+    syne-tune 0.16.0 has only the *stopping* variant of ASHA (its ``AsynchronousSuccessiveHalving``
+    is adapted from Ray Tune; the promotion type of earlier versions is gone): a trial keeps
+    training until a rung milestone ``grace_period * eta**k`` ranks it outside the top ``1/eta``
+    seen there (the first result at a rung always continues), or it reaches ``max_t``. Here a
+    trial reports only when it has passed its next milestone (the first grid value at or above
+    it, :func:`ceil_to_grid`), and ``CONTINUE`` *resumes* the trial to the next one (paying only
+    the extra training; a new trial when the protocol forbids resumes). The scheduler ignores
+    results between milestones, so this is what it decides when told every step; its ``BOHB``
+    searcher sees the milestone results instead of the latest step as a trial's last value.
+
+    Settings: ``grace_period`` and ``max_t`` the smallest and largest fidelity value,
+    ``reduction_factor=3``, one bracket, and the library's defaults otherwise (BOHB: ``kde``
+    searcher, ``top_n_percent=15``, ``num_candidates=64``, ``bandwidth_factor=3``,
+    ``random_fraction=0.33``, ``min_bandwidth=1e-3``). Global ``numpy`` and ``random`` are
+    seeded from ``seed`` (syne-tune draws brackets with ``np.random.choice``).
+    """
+
+    def __init__(self, problem: Problem, seed: int, *, scheduler: str) -> None:
+        from syne_tune.optimizer.baselines import ASHA, BOHB
+
+        logging.getLogger("syne_tune").setLevel(logging.ERROR)
+        np.random.seed(seed % 2**32)
+        random.seed(seed)
+        self.problem = problem
+        self.values = problem.fidelity.values
+        if len(self.values) < 2:
+            raise ValueError(f"syne-tune {scheduler}: needs at least two fidelity values")
+        self.cs = synetune_space(problem)
+        kind = {"asha": ASHA, "bohb": BOHB}[scheduler]
+        self.scheduler = kind(
+            self.cs,
+            metric="loss",
+            time_attr="fidelity",
+            max_t=self.values[-1],
+            grace_period=self.values[0],
+            reduction_factor=3,
+            do_minimize=True,
+            random_seed=seed % 2**31,
+        )
+        self.milestones = sorted(m for m, _ in self.scheduler.brackets[0].rungs)
+        self.trials: dict[Suggestion, Any] = {}
+        self.running: dict[int, int] = {}  # syne-tune trial id -> harness trial id
+        self.continuing: list[tuple[Any, int | float]] = []  # FIFO: (trial, next fidelity)
+        self.n_trials = 0
+
+    def _next_fidelity(self, reached: int | float) -> int | float:
+        above = [m for m in self.milestones if m > reached]
+        return ceil_to_grid(above[0], self.values) if above else self.values[-1]
+
+    def ask(self) -> Suggestion | None:
+        from syne_tune.backend.trial_status import Trial
+
+        if self.continuing:
+            trial, fidelity = self.continuing.pop(0)
+            resume = self.running[trial.trial_id] if self.problem.allow_resume else None
+            s = Suggestion(plain(trial.config), fidelity=fidelity, resume=resume)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pandas/statsmodels deprecations in the KDE
+                suggestion = self.scheduler.suggest()
+            if suggestion is None:
+                return None
+            trial = Trial(
+                trial_id=self.n_trials,
+                config=suggestion.config,
+                creation_time=datetime.datetime.now(),
+            )
+            self.n_trials += 1
+            self.scheduler.on_trial_add(trial)
+            s = Suggestion(
+                plain(trial.config), fidelity=ceil_to_grid(self.milestones[0], self.values)
+            )
+        self.trials[s] = trial
+        return s
+
+    def tell(self, suggestion: Suggestion, evaluation: Evaluation) -> None:
+        from syne_tune.optimizer.scheduler import SchedulerDecision
+
+        trial = self.trials.pop(suggestion)
+        loss = self.problem.loss(evaluation.value)
+        result = {
+            "loss": loss if math.isfinite(loss) else DIVERGED_LOSS,
+            "fidelity": evaluation.fidelity,
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            decision = self.scheduler.on_trial_result(trial, result)
+        if decision == SchedulerDecision.STOP:
+            self.scheduler.on_trial_remove(trial)
+            self.running.pop(trial.trial_id, None)
+        else:
+            self.running[trial.trial_id] = evaluation.trial_id
+            self.continuing.append((trial, self._next_fidelity(evaluation.fidelity)))
+
+
 def optuna_tpe(problem: Problem, seed: int) -> OptunaTPE:
     return OptunaTPE(problem, seed)
 
@@ -198,3 +408,15 @@ def smac_hpo(problem: Problem, seed: int) -> SmacHPO:
 
 def synetune_cqr(problem: Problem, seed: int) -> SyneTuneCQR:
     return SyneTuneCQR(problem, seed)
+
+
+def dehb_ref(problem: Problem, seed: int) -> DehbRef:
+    return DehbRef(problem, seed)
+
+
+def synetune_asha(problem: Problem, seed: int) -> SyneTuneMF:
+    return SyneTuneMF(problem, seed, scheduler="asha")
+
+
+def synetune_bohb(problem: Problem, seed: int) -> SyneTuneMF:
+    return SyneTuneMF(problem, seed, scheduler="bohb")

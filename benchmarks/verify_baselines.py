@@ -47,7 +47,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import hpobench
-from hpobench.harness import get_protocol, list_protocols, load_optimizer, run_study
+from hpobench.harness import (
+    get_protocol,
+    list_protocols,
+    load_optimizer,
+    resolve_suite,
+    run_study,
+)
 
 TASKS = (
     "fcnet/naval-v1",
@@ -66,19 +72,32 @@ OURS = {
     "gp-ei": "gp_ei.py:make_optimizer",
     "rf-bo": "rf_bo.py:make_optimizer",
     "cqr": "cqr.py:make_optimizer",
+    "dehb": "dehb.py:make_optimizer",
+    "asha": "asha.py:make_optimizer",
+    "bohb": "bohb.py:make_optimizer",
 }
 REFERENCES = {
     "optuna-tpe": "optuna_tpe",
     "optuna-gp": "optuna_gp",
     "smac-rf": "smac_hpo",
     "synetune-cqr": "synetune_cqr",
+    "dehb-ref": "dehb_ref",
+    "synetune-asha": "synetune_asha",
+    "synetune-bohb": "synetune_bohb",
 }
 PAIRS = (
     ("tpe", "optuna-tpe"),
     ("gp-ei", "optuna-gp"),
     ("rf-bo", "smac-rf"),
     ("cqr", "synetune-cqr"),
+    ("dehb", "dehb-ref"),
+    ("asha", "synetune-asha"),
+    ("bohb", "synetune-bohb"),
 )
+SINGLE_FIDELITY = ("random", "tpe", "gp-ei", "rf-bo", "cqr", *list(REFERENCES)[:4])
+MULTI_FIDELITY = ("random", "dehb", "asha", "bohb", "dehb-ref", "synetune-asha", "synetune-bohb")
+#: the fractions of the time budget at which every run's incumbent is also recorded
+FRACTIONS = (0.1, 0.25, 0.5)
 
 
 def factory(method: str):  # type: ignore[no-untyped-def]
@@ -89,10 +108,13 @@ def factory(method: str):  # type: ignore[no-untyped-def]
     return getattr(reference_optimizers, REFERENCES[method])
 
 
-def protocol(budget: int | None):  # type: ignore[no-untyped-def]
-    """The single-fidelity protocol (its newest version), its budget capped at ``budget``."""
-    names = [n for n in list_protocols() if n.startswith("sf-serial-v")]
-    p = get_protocol(max(names, key=lambda n: int(n.rpartition("-v")[2])))
+def protocol(name: str | None, budget: int | None):  # type: ignore[no-untyped-def]
+    """The protocol ``name`` (default: the newest ``sf-serial``), its budget capped at ``budget``
+    full evaluations' worth of time when given."""
+    if name is None:
+        names = [n for n in list_protocols() if n.startswith("sf-serial-v")]
+        name = max(names, key=lambda n: int(n.rpartition("-v")[2]))
+    p = get_protocol(name)
     if budget is None:
         return p
     return dataclasses.replace(
@@ -103,20 +125,38 @@ def protocol(budget: int | None):  # type: ignore[no-untyped-def]
     )
 
 
+def incumbent_at(traj, fraction: float) -> float | None:  # type: ignore[no-untyped-def]
+    """The run's incumbent test score once ``fraction`` of its time budget has passed (the last
+    recorded incumbent at or before that time; ``None`` when there is none yet)."""
+    e = traj.events
+    seen = e[e["time"] <= fraction * traj.meta.time_budget]
+    if not len(seen):
+        return None
+    s = seen["incumbent_test_score"].iloc[-1]
+    return None if s is None or not math.isfinite(s) else float(s)
+
+
+def setting(row: dict) -> tuple[str | None, int | None]:
+    """What a run's regret is comparable within: its protocol (absent in rows written before
+    ``--protocol`` existed: the single-fidelity default of the time) and evaluation cap."""
+    return row.get("protocol"), row["budget"]
+
+
 def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
+    proto = protocol(args.protocol, args.budget)
+    pname = None if args.protocol is None else args.protocol
     done = set()
     if out.exists():
         for line in out.read_text().splitlines():
             r = json.loads(line)
-            done.add((r["method"], r["task"], r["rep"], r["budget"]))
-    proto = protocol(args.budget)
+            done.add((r["method"], r["task"], r["rep"], setting(r)))
     factories = {m: factory(m) for m in args.methods}
     # repetition-major, so that an interrupted verification leaves complete (task, rep) pairs
     for rep in range(args.start_rep, args.reps):
         for task in args.tasks:
             for method, f in factories.items():
-                key = (method, task, rep, args.budget)
+                key = (method, task, rep, (pname, args.budget))
                 if key in done:
                     continue
                 t0 = time.perf_counter()
@@ -134,6 +174,9 @@ def run(args: argparse.Namespace) -> None:
                     "compute_per_trial_s": float((e["ask_wall_s"] + e["tell_wall_s"]).mean()),
                     "wall_s": wall,
                 }
+                if pname is not None:
+                    row["protocol"] = pname
+                    row["scores_at"] = {str(f): incumbent_at(traj, f) for f in FRACTIONS}
                 with out.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 score = "-" if row["score"] is None else f"{row['score']:.5g}"
@@ -204,50 +247,98 @@ def compare(a: str, b: str, ra: dict, rb: dict, reg: dict, rng: np.random.Genera
         )
 
 
-def report(paths: list[str]) -> None:
+def at_fraction(row: dict, fraction: float) -> dict | None:
+    """``row`` with ``score`` the incumbent after ``fraction`` of the budget (``None``: not
+    recorded for that fraction)."""
+    if fraction >= 1.0:
+        return row
+    at = row.get("scores_at", {})
+    if str(fraction) not in at:
+        return None
+    return {**row, "score": at[str(fraction)]}
+
+
+def report(paths: list[str], fraction: float = 1.0) -> None:
     rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
-    by: dict[tuple[str, int | None], dict[tuple[str, int], dict]] = defaultdict(dict)
+    Setting = tuple[str | None, int | None]
+    by: dict[tuple[str, Setting], dict[tuple[str, int], dict]] = defaultdict(dict)
     for r in rows:
-        by[(r["method"], r["budget"])][(r["task"], r["rep"])] = r
-    budgets = sorted({r["budget"] for r in rows}, key=lambda b: -1 if b is None else b)
+        rf = at_fraction(r, fraction)
+        if rf is not None:
+            by[(r["method"], setting(r))][(r["task"], r["rep"])] = rf
+    settings = sorted({k[1] for k in by}, key=lambda s: (s[0] or "", -1 if s[1] is None else s[1]))
     rng = np.random.default_rng(0)
     opt = {t: optimum(t) for t in sorted({r["task"] for r in rows})}
-    for budget in budgets:
-        rs = by.get(("random", budget), {})
+    for st in settings:
+        pname, budget = st
+        rs = by.get(("random", st), {})
         if not rs:
             continue
-        label = "sf-serial-v1 budget" if budget is None else f"budget {budget} evaluations"
+        label = pname or "sf-serial-v1"
+        label += " budget" if budget is None else f", budget {budget} evaluations"
+        if fraction < 1.0:
+            label += f", incumbents after {fraction:.0%} of the time budget"
         print(f"\n=== {label} ===")
-        median = {
-            t: float(np.median([r["score"] for (tt, _), r in rs.items() if tt == t]))
-            for t in {k[0] for k in rs}
-        }
+        # random search's median over its runs with an incumbent (a task where none has one
+        # yet, early in the budget, has no scale and is left out)
+        finite: dict[str, list[float]] = defaultdict(list)
+        for (t, _), r in rs.items():
+            if r["score"] is not None and math.isfinite(r["score"]):
+                finite[t].append(r["score"])
+        median = {t: float(np.median(v)) for t, v in finite.items()}
         reg: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
-        for (method, b), runs in by.items():
-            if b != budget:
+        for (method, s), runs in by.items():
+            if s != st:
                 continue
             for k, r in runs.items():
-                if k in rs:
+                if k in rs and k[0] in median:
                     reg[k][method] = regret(r, *opt[k[0]], median[k[0]])
         for a, b in PAIRS:
-            compare(a, b, by.get((a, budget), {}), by.get((b, budget), {}), reg, rng)
-        for m in ("tpe", "gp-ei", "rf-bo", "cqr"):
-            compare(m, "random", by.get((m, budget), {}), rs, reg, rng)
+            compare(a, b, by.get((a, st), {}), by.get((b, st), {}), reg, rng)
+        for m in ("tpe", "gp-ei", "rf-bo", "cqr", "dehb", "asha", "bohb"):
+            compare(m, "random", by.get((m, st), {}), rs, reg, rng)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", default="verify_baselines.jsonl")
-    ap.add_argument("--methods", default=",".join([*OURS, *REFERENCES]))
-    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument(
+        "--protocol",
+        default=None,
+        help="protocol name (default: the newest sf-serial); its suite gives the default tasks",
+    )
+    ap.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated (default: the single-fidelity methods and references, or with a "
+        "multi-fidelity protocol the multi-fidelity ones, random search included)",
+    )
+    ap.add_argument("--tasks", default=None, help="default: TASKS, or the protocol's suite")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--start-rep", type=int, default=0, help="first repetition (to split a run)")
     ap.add_argument("--budget", type=int, default=None, help="cap: evaluations per run")
+    ap.add_argument(
+        "--budget-fraction",
+        type=float,
+        default=1.0,
+        help=f"report incumbents after this fraction of the time budget (recorded: {FRACTIONS}; "
+        "needs --protocol runs)",
+    )
     ap.add_argument("--report", nargs="*", help="only print the report of these result files")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if args.budget_fraction < 1.0 and args.budget_fraction not in FRACTIONS:
+        ap.error(
+            f"--budget-fraction must be 1 or one of {FRACTIONS}, but got {args.budget_fraction}"
+        )
     if args.report is not None:
-        report(args.report or [args.out])
+        report(args.report or [args.out], args.budget_fraction)
         return
+    proto = protocol(args.protocol, None)
+    multi = len(hpobench.make(resolve_suite(proto.suite)[0]).fidelity.values) > 1
+    if args.methods is None:
+        args.methods = ",".join(MULTI_FIDELITY if multi else SINGLE_FIDELITY)
+    if args.tasks is None:
+        args.tasks = ",".join(TASKS if args.protocol is None else resolve_suite(proto.suite))
     args.methods = [m for m in args.methods.split(",") if m]
     args.tasks = [t for t in args.tasks.split(",") if t]
     unknown = [m for m in args.methods if m not in OURS and m not in REFERENCES]
@@ -255,7 +346,7 @@ def main() -> None:
         ap.error(f"unknown methods {unknown}; choose from {[*OURS, *REFERENCES]}")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     run(args)
-    report([args.out])
+    report([args.out], args.budget_fraction)
 
 
 if __name__ == "__main__":
