@@ -1,16 +1,24 @@
-"""Verify the model-based baselines against their reference libraries, and against random search.
+"""Verify the baselines against their reference libraries, and against random search.
 
 Runs ours and the reference under the same harness, protocol, tasks and repetitions (the
 references are wrapped as hpobench optimizers in ``reference_optimizers.py``):
 
-====================  ==========================================  ========================
-ours                  reference                                   needs
-====================  ==========================================  ========================
-``tpe``               Optuna ``TPESampler(multivariate=True)``    optuna
-``rf-bo``             SMAC3 ``HyperparameterOptimizationFacade``  ``pip install smac==2.4.1``
-``cqr``               syne-tune ``CQR``                           ``pip install syne-tune==0.16.0``
-``gp-ei``             Optuna ``GPSampler`` (``optuna-gp`` baseline)  optuna
-====================  ==========================================  ========================
+====================  ==============================================  ============================
+ours                  reference                                       needs
+====================  ==============================================  ============================
+``tpe``               Optuna ``TPESampler(multivariate=True)``        optuna
+``rf-bo``             SMAC3 ``HyperparameterOptimizationFacade``      ``pip install smac==2.4.1``
+``cqr``               syne-tune ``CQR``                               ``pip install syne-tune==0.16.0``
+``gp-ei``             Optuna ``GPSampler`` (``optuna-gp`` baseline)   optuna
+``dehb``              ``dehb`` 0.1.2 ``DEHB`` (``dehb-ref``)          ``pip install --no-deps dehb==0.1.2 loguru``
+``asha``              syne-tune ``ASHA`` (``synetune-asha``)          ``pip install syne-tune==0.16.0``
+``bohb``              syne-tune ``BOHB`` (``synetune-bohb``)          ``pip install syne-tune==0.16.0``
+====================  ==============================================  ============================
+
+The first four are single-fidelity (the default protocol, the newest ``sf-serial``); the last
+three need a multi-fidelity protocol (``--protocol mf-serial-v5``: its suite becomes the default
+tasks and these methods, with random search, the default methods). ``dehb`` 0.1.2's declared
+requirements downgrade numpy; install it with ``--no-deps`` (it imports with what hpobench has).
 
 Score: final normalized regret ``(score - best) / (random-search median - best)`` per task, with
 ``score`` the run's incumbent test score (reported metric on the test seeds, full fidelity), ``best``
@@ -18,15 +26,22 @@ the table's best mean test score and the random-search median taken over this ru
 repetitions at the same budget (sign flipped for maximised metrics: 0 = the optimum, 1 = the median
 random-search result). Per pair: mean regret with a 95 % bootstrap CI (over tasks × repetitions),
 the paired Wilcoxon signed-rank test over the same (task, repetition) pairs (two-sided, and per
-task), and the optimizer's own compute per trial (``ask`` + ``tell`` wall time, the same runs).
+task), and the optimizer's own compute per trial (``ask`` + ``tell`` wall time, the same runs; for
+a multi-fidelity method: per evaluation, a resumed rung included). Runs under ``--protocol`` also
+record their incumbent after 10, 25 and 50 % of the time budget; ``--budget-fraction 0.1``
+reports those (regret against random search's median at the same fraction).
 
 One command (each finished run is appended to ``--out`` and skipped when the command is run
 again, so an interrupted verification resumes; ``--report`` only prints)::
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/verify_baselines.py --out verify.jsonl
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/verify_baselines.py --protocol mf-serial-v5 \
+        --out verify_mf.jsonl
+    python benchmarks/verify_baselines.py --report verify_mf.jsonl --budget-fraction 0.1
 
-Defaults: the ``sf-serial-v1`` protocol (its budget, ``--budget N`` caps it at N evaluations),
-8 single-fidelity tasks (4 FCNet, 4 HPOBench-NN), 10 repetitions, every method.
+Defaults: the newest ``sf-serial`` protocol (its budget; ``--budget N`` caps the time budget at
+N full evaluations' worth), 8 single-fidelity tasks (4 FCNet, 4 HPOBench-NN), 10 repetitions,
+every single-fidelity method.
 """
 
 from __future__ import annotations
