@@ -27,17 +27,26 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from hpobench._errors import HPOBenchError
 from hpobench.benchmark import Benchmark
 from hpobench.harness import get_protocol, run_study
 from hpobench.harness._protocol import PinnedTask
 
-__all__ = ["OPTIMIZERS", "ranking_preservation"]
+__all__ = [
+    "OPTIMIZERS",
+    "OPTIMIZERS_MF",
+    "OPTIMIZERS_SF",
+    "anytime_score",
+    "default_optimizers",
+    "default_protocol",
+    "ranking_preservation",
+]
 
 
 def _baseline(spec: str, **kwargs: Any) -> Callable[..., Any]:
@@ -55,29 +64,102 @@ def _baseline(spec: str, **kwargs: Any) -> Callable[..., Any]:
     return factory
 
 
-OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+OptimizerSpecs = Mapping[str, tuple[str, dict[str, Any]]]
+
+# Multi-fidelity tables: every shipped multi-fidelity family (random search, synchronous and
+# asynchronous Hyperband, successive halving, the model-based BOHB and DEHB, one-epoch-top-k)
+# plus evolution and a second ASHA setting: nine optimizers of different strength, so that the
+# table can tell some of them apart.
+OPTIMIZERS_MF: dict[str, tuple[str, dict[str, Any]]] = {
     "random_search": ("baselines.random_search:make_optimizer", {}),
     "asha": ("baselines.asha:make_optimizer", {}),
-    "hyperband": ("baselines.asha:make_hyperband", {}),
-    "regularized_evolution": ("baselines.regularized_evolution:make_optimizer", {}),
     "asha_eta2": ("baselines.asha:AsynchronousSuccessiveHalving", {"eta": 2.0}),
+    "async_hyperband": ("baselines.asha:make_hyperband", {}),
+    "hyperband": ("baselines.hyperband:make_optimizer", {}),
+    "bohb": ("baselines.bohb:make_optimizer", {}),
+    "dehb": ("baselines.dehb:make_optimizer", {}),
+    "one_epoch_top_k": ("baselines.one_epoch:make_optimizer", {}),
+    "regularized_evolution": ("baselines.regularized_evolution:make_optimizer", {}),
+}
+# Single-fidelity tables: random search, evolution (two settings) and the cheap model-based
+# ones (the GP and forest methods cost 0.1-0.3 s per trial, too much for 20 runs per task).
+OPTIMIZERS_SF: dict[str, tuple[str, dict[str, Any]]] = {
+    "random_search": ("baselines.random_search:make_optimizer", {}),
+    "regularized_evolution": ("baselines.regularized_evolution:make_optimizer", {}),
     "re_pop10": (
         "baselines.regularized_evolution:RegularizedEvolution",
         {"population_size": 10, "sample_size": 3},
     ),
+    "tpe": ("baselines.tpe:make_optimizer", {}),
+    "tpe_start30": ("baselines.tpe:make_optimizer", {"n_startup": 30}),
 }
+# kept for callers of the first version (the six optimizers its cards were computed with)
+OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "random_search": OPTIMIZERS_MF["random_search"],
+    "asha": OPTIMIZERS_MF["asha"],
+    "hyperband": OPTIMIZERS_MF["async_hyperband"],
+    "regularized_evolution": OPTIMIZERS_MF["regularized_evolution"],
+    "asha_eta2": OPTIMIZERS_MF["asha_eta2"],
+    "re_pop10": OPTIMIZERS_SF["re_pop10"],
+}
+
+
+def default_optimizers(bench: Benchmark) -> dict[str, tuple[str, dict[str, Any]]]:
+    """:data:`OPTIMIZERS_MF` for a table with more than one fidelity step, else :data:`OPTIMIZERS_SF`."""
+    return dict(OPTIMIZERS_MF if len(bench.fidelity) > 1 else OPTIMIZERS_SF)
+
+
+def default_protocol(bench: Benchmark) -> str:
+    """The newest ``mf-serial`` protocol for a multi-fidelity table, else the newest ``sf-serial``."""
+    from hpobench.harness import list_protocols
+
+    prefix = "mf-serial-v" if len(bench.fidelity) > 1 else "sf-serial-v"
+    names = [n for n in list_protocols() if n.startswith(prefix)]
+    return max(names, key=lambda n: int(n.rpartition("-v")[2]))
+
+
+def anytime_score(traj: Any, fraction: float) -> float:
+    """The incumbent's test score once ``fraction`` of the run's budget is spent (NaN if none yet).
+
+    The budget is whichever binds first: ``fraction`` of the simulated time budget or of the
+    evaluation cap (single-fidelity protocols bind on evaluations, multi-fidelity ones on time).
+    ``fraction = 1`` is the final incumbent.
+    """
+    if fraction >= 1.0:
+        v = traj.meta.incumbent_test_score
+        return float("nan") if v is None else float(v)
+    e = traj.events
+    t = e["time"].to_numpy()
+    ok = (t <= fraction * traj.meta.time_budget) & (
+        np.arange(len(t)) < fraction * traj.meta.max_evaluations
+    )
+    seen = e["incumbent_test_score"].to_numpy()[ok]
+    seen = seen[np.isfinite(seen)] if seen.dtype.kind == "f" else seen
+    return float(seen[-1]) if len(seen) else float("nan")
 
 
 def ranking_preservation(
     table: Benchmark,
     surrogate: Benchmark,
-    protocol: str,
+    protocol: str | None = None,
     *,
     n_repetitions: int = 5,
-    optimizers: Mapping[str, tuple[str, dict[str, Any]]] | None = None,
+    optimizers: OptimizerSpecs | None = None,
+    budget_fractions: Sequence[float] = (1.0,),
 ) -> dict[str, Any]:
-    """Scores per optimizer on both backends, Kendall τ of the orderings, best-vs-rest."""
-    opts = dict(optimizers or OPTIMIZERS)
+    """Scores per optimizer on both backends, Kendall τ of the orderings, best-vs-rest.
+
+    The same runs are scored at each of ``budget_fractions`` (the incumbent once that share of
+    the budget is spent, :func:`anytime_score`); the first fraction's figures are the headline
+    (top-level keys), every fraction's are under ``"by_fraction"``.
+    """
+    fractions = [float(f) for f in budget_fractions]
+    if not fractions or any(not 0.0 < f <= 1.0 for f in fractions):
+        raise HPOBenchError(
+            f"budget_fractions must be a non-empty list of numbers in (0, 1], but got {budget_fractions!r}."
+        )
+    opts = dict(optimizers or default_optimizers(table))
+    protocol = protocol or default_protocol(table)
     base = get_protocol(protocol)
     # the same protocol, pinned once to the table and once to the surrogate (by sha256)
     pinned = {
@@ -87,37 +169,68 @@ def ranking_preservation(
         )
         for label, b in (("table", table), ("surrogate", surrogate))
     }
-    sign = 1.0 if table.metrics[table.reported_metric].direction == "maximize" else -1.0
-    scores: dict[str, dict[str, float]] = {"table": {}, "surrogate": {}}
-    stderr: dict[str, dict[str, float]] = {"table": {}, "surrogate": {}}
+    runs: dict[str, dict[str, list[float]]] = {f"{f:g}": {} for f in fractions}
+    raw: dict[str, dict[str, dict[str, list[float]]]] = {
+        k: {"table": {}, "surrogate": {}} for k in runs
+    }
     for name, (spec, kwargs) in opts.items():
         factory = _baseline(spec, **kwargs)
         for label, bench in (("table", table), ("surrogate", surrogate)):
-            vals = []
-            for rep in range(n_repetitions):
-                traj = run_study(bench, factory, pinned[label], rep, call_timeout=None)
-                v = traj.meta.incumbent_test_score
-                vals.append(np.nan if v is None else float(v))
-            scores[label][name] = float(np.nanmean(vals))
-            fin = np.asarray(vals)[np.isfinite(vals)]
+            trajs = [
+                run_study(bench, factory, pinned[label], rep, call_timeout=None)
+                for rep in range(n_repetitions)
+            ]
+            for f in fractions:
+                raw[f"{f:g}"][label][name] = [anytime_score(tr, f) for tr in trajs]
+    sign = 1.0 if table.metrics[table.reported_metric].direction == "maximize" else -1.0
+    by_fraction = {key: _compare(raw[key], list(opts), n_repetitions, sign) for key in raw}
+    head = by_fraction[f"{fractions[0]:g}"]
+    return {
+        "protocol": protocol,
+        "n_repetitions": n_repetitions,
+        "optimizers": list(opts),
+        "reported_metric": table.reported_metric,
+        "budget_fraction": fractions[0],
+        **head,
+        "by_fraction": {
+            k: {
+                key: v[key]
+                for key in (
+                    "kendall_tau",
+                    "best_agree",
+                    "best_table",
+                    "best_surrogate",
+                    "table_separated",
+                )
+            }
+            for k, v in by_fraction.items()
+        },
+    }
+
+
+def _compare(
+    raw: Mapping[str, Mapping[str, list[float]]], names: list[str], n_repetitions: int, sign: float
+) -> dict[str, Any]:
+    scores: dict[str, dict[str, float]] = {"table": {}, "surrogate": {}}
+    stderr: dict[str, dict[str, float]] = {"table": {}, "surrogate": {}}
+    for label in ("table", "surrogate"):
+        for name in names:
+            vals = np.asarray(raw[label][name], dtype=float)
+            fin = vals[np.isfinite(vals)]
+            scores[label][name] = float(fin.mean()) if len(fin) else float("nan")
             stderr[label][name] = (
                 float(fin.std(ddof=1) / np.sqrt(len(fin))) if len(fin) > 1 else float("nan")
             )
-    names = list(opts)
     t = np.asarray([scores["table"][n] for n in names]) * sign
     s = np.asarray([scores["surrogate"][n] for n in names]) * sign
     tau = float(stats.kendalltau(t, s).statistic)
-    best_t, best_s = names[int(np.argmax(t))], names[int(np.argmax(s))]
+    best_t, best_s = names[int(np.nanargmax(t))], names[int(np.nanargmax(s))]
     se = np.asarray([stderr["table"][n] for n in names])
     pooled = float(np.sqrt(np.nanmean(se**2))) if np.isfinite(se).any() else float("nan")
-    spread = float(np.max(t) - np.min(t))
+    spread = float(np.nanmax(t) - np.nanmin(t))
     q = separation_threshold(len(names), n_repetitions)
     separated = bool(np.isfinite(pooled) and spread > q * pooled)
     out = {
-        "protocol": protocol,
-        "n_repetitions": n_repetitions,
-        "optimizers": names,
-        "reported_metric": table.reported_metric,
         "scores_table": scores["table"],
         "scores_surrogate": scores["surrogate"],
         "kendall_tau": tau,

@@ -112,8 +112,14 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     card = json.loads(path.read_text())
     table = make(args.id)
     sur = load_surrogate(args.id, root=args.out)
-    protocol = args.protocol or ("mf-serial-v2" if len(table.fidelity) > 1 else "sf-serial-v2")
-    rk = ranking_preservation(table, sur, protocol, n_repetitions=args.repetitions)
+    rk = ranking_preservation(
+        table,
+        sur,
+        args.protocol,
+        n_repetitions=args.repetitions,
+        budget_fractions=args.budget_fraction or (1.0, 0.25, 0.1),
+    )
+    protocol = rk["protocol"]
     card["ranking"] = rk
     write_card(surrogate_dir(args.id, args.out), card)
     print(
@@ -121,6 +127,9 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         f"{len(rk['optimizers'])} optimizers ({protocol}, {rk['n_repetitions']} repetitions); "
         f"best {rk['best_table']} on the table, {rk['best_surrogate']} on the surrogate"
     )
+    for frac, v in rk["by_fraction"].items():
+        sep = "separated" if v["table_separated"] else "not separated"
+        print(f"  at {float(frac):.0%} of the budget: τ {v['kendall_tau']:.3f}, table {sep}")
     return 0
 
 
@@ -312,8 +321,15 @@ def register_cli(sub: Any) -> None:
         epilog="Example: hpobench surrogate rank gbt/phoneme-v1 --repetitions 5",
     )
     r.add_argument("id")
-    r.add_argument("--protocol", help="default: mf-serial-v2 (multi-fidelity) or sf-serial-v2")
-    r.add_argument("--repetitions", type=int, default=5)
+    r.add_argument("--protocol", help="default: the newest mf-serial (multi-fidelity) or sf-serial")
+    r.add_argument("--repetitions", type=int, default=10)
+    r.add_argument(
+        "--budget-fraction",
+        type=float,
+        action="append",
+        help="score incumbents after this share of the budget (repeatable; the first is the "
+        "headline; default 1, 0.25, 0.1)",
+    )
     r.add_argument("--out", help="surrogate root")
     r.set_defaults(func=_cmd_rank)
     k = ss.add_parser(

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("scipy")
 
-from hpobench import TabularBenchmark
-from hpobench.fit._ranking import OPTIMIZERS, ranking_preservation
+from hpobench import HPOBenchError, TabularBenchmark
+from hpobench.fit._card import assessable_taus, targets
+from hpobench.fit._ranking import (
+    OPTIMIZERS,
+    OPTIMIZERS_MF,
+    OPTIMIZERS_SF,
+    anytime_score,
+    default_optimizers,
+    default_protocol,
+    ranking_preservation,
+)
 from hpobench.surrogate import SurrogateBenchmark
 
 
@@ -20,21 +33,85 @@ def test_ranking_on_table_and_surrogate(make_surrogate: Callable[..., tuple[Path
     table = TabularBenchmark.from_directory(table_dir)
     sur = SurrogateBenchmark.from_directory(sdir)
     chosen = {k: OPTIMIZERS[k] for k in ("random_search", "re_pop10")}
-    rk = ranking_preservation(table, sur, "sf-serial-v2", n_repetitions=2, optimizers=chosen)
+    rk = ranking_preservation(
+        table, sur, "sf-serial-v2", n_repetitions=2, optimizers=chosen, budget_fractions=(1, 0.5)
+    )
     assert rk["optimizers"] == list(chosen)
     assert set(rk["scores_table"]) == set(chosen) == set(rk["scores_surrogate"])
     assert -1.0 <= rk["kendall_tau"] <= 1.0 or rk["kendall_tau"] != rk["kendall_tau"]
     assert rk["best_table"] in chosen and rk["best_surrogate"] in chosen
     assert set(rk["stderr_table"]) == set(chosen)
-    # separated iff the table's spread exceeds twice the pooled standard error; else a note
+    # separated iff the table's spread exceeds q pooled standard errors; else a note
     q = rk["table_separation_threshold"]
     assert rk["table_separated"] == (rk["table_score_spread"] > q * rk["table_pooled_stderr"])
     assert ("note" in rk) == (not rk["table_separated"])
+    # the headline is the first share; every share is summarised
+    assert rk["budget_fraction"] == 1.0 and set(rk["by_fraction"]) == {"1", "0.5"}
+    assert rk["by_fraction"]["1"]["kendall_tau"] == rk["kendall_tau"]
 
 
-def test_separation_threshold_is_tukeys_studentized_range() -> None:
-    from hpobench.fit._ranking import separation_threshold
+def _traj(times: list[float], scores: list[float], *, budget: float, cap: int) -> Any:
+    events = pd.DataFrame({"time": times, "incumbent_test_score": scores})
+    meta = SimpleNamespace(time_budget=budget, max_evaluations=cap, incumbent_test_score=scores[-1])
+    return SimpleNamespace(events=events, meta=meta)
 
-    assert separation_threshold(6, 10) == pytest.approx(4.18, abs=0.01)  # q(0.95; 6, 54)
-    assert separation_threshold(2, 1000) == pytest.approx(2.77, abs=0.01)  # √2 · 1.96
-    assert separation_threshold(6, 1) == float("inf")
+
+def test_anytime_score_reads_the_incumbent_when_the_first_budget_binds() -> None:
+    # time binds: 25 % of 100 s -> events at t <= 25
+    tr = _traj([5, 20, 30, 90], [0.5, 0.6, 0.7, 0.9], budget=100.0, cap=1000)
+    assert anytime_score(tr, 0.25) == 0.6
+    assert anytime_score(tr, 1.0) == 0.9
+    assert np.isnan(anytime_score(tr, 0.01))  # nothing finished yet
+    # evaluations bind: 50 % of a cap of 4 -> the first two events
+    tr = _traj([1, 2, 3, 4], [0.1, 0.2, 0.3, 0.4], budget=1e9, cap=4)
+    assert anytime_score(tr, 0.5) == 0.2
+
+
+def test_defaults_follow_the_table(make_surrogate: Callable[..., tuple[Path, Path]]) -> None:
+    table_dir, _ = make_surrogate()
+    table = TabularBenchmark.from_directory(table_dir)
+    multi = len(table.fidelity) > 1
+    assert default_optimizers(table) == (OPTIMIZERS_MF if multi else OPTIMIZERS_SF)
+    assert default_protocol(table).startswith("mf-serial-v" if multi else "sf-serial-v")
+    assert len(OPTIMIZERS_MF) >= 5 and len(OPTIMIZERS_SF) >= 5
+
+
+@pytest.mark.parametrize("fractions", [(), (0.0,), (1.5,), (0.5, -1)])
+def test_bad_budget_fractions_are_refused_before_any_run(fractions: tuple[float, ...]) -> None:
+    with pytest.raises(HPOBenchError, match=r"budget_fractions must be .* in \(0, 1\]"):
+        ranking_preservation(None, None, budget_fractions=fractions)  # type: ignore[arg-type]
+
+
+def _card(by_fraction: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    head = next(iter(by_fraction.values()))
+    return {
+        "spearman": 0.9,
+        "runtime_monotone": 1.0,
+        "range_violations": 0,
+        "ranking": {**head, "by_fraction": by_fraction},
+    }
+
+
+@pytest.mark.parametrize(
+    ("by_fraction", "assessed", "met"),
+    [
+        # nothing separated: tau is noise, the target is not assessed (and not failed)
+        ({"1": {"kendall_tau": 0.1, "table_separated": False}}, {}, None),
+        # only where the table separates does tau count
+        (
+            {
+                "1": {"kendall_tau": 0.1, "table_separated": False},
+                "0.1": {"kendall_tau": 0.9, "table_separated": True},
+            },
+            {"0.1": 0.9},
+            True,
+        ),
+        ({"0.25": {"kendall_tau": 0.5, "table_separated": True}}, {"0.25": 0.5}, False),
+    ],
+)
+def test_ranking_target_counts_only_separated_budgets(
+    by_fraction: dict[str, dict[str, Any]], assessed: dict[str, float], met: bool | None
+) -> None:
+    card = _card(by_fraction)
+    assert assessable_taus(card["ranking"]) == assessed
+    assert targets(card).get("ranking_tau_ge_0.8") is met
