@@ -312,6 +312,18 @@ def render_card(card: Mapping[str, Any]) -> str:
                 if v["table_separated"]
                 else "table does not separate them: noise"
             )
+            pairs = v.get("separated_pairs")
+            agree = (
+                f"; of the {len(pairs)} pairs the table tells apart, {sum(p[2] for p in pairs)} "
+                "ordered alike"
+                if pairs is not None
+                else ""
+            )
+            lines.append(
+                f"| ranking of {len(rk['optimizers'])} optimizers after {float(frac):.0%} of the "
+                f"budget, Kendall τ table vs surrogate ({sep}{agree}) | {_fmt(v['kendall_tau'])} | "
+                f"{'≥ 0.8' if v['table_separated'] else 'n/a'} |"
+            )
             lines.append(
                 f"| ranking of {len(rk['optimizers'])} optimizers after {float(frac):.0%} of the "
                 f"budget, Kendall τ table vs surrogate ({sep}) | {_fmt(v['kendall_tau'])} | "

@@ -193,17 +193,7 @@ def ranking_preservation(
         "budget_fraction": fractions[0],
         **head,
         "by_fraction": {
-            k: {
-                key: v[key]
-                for key in (
-                    "kendall_tau",
-                    "best_agree",
-                    "best_table",
-                    "best_surrogate",
-                    "table_separated",
-                )
-            }
-            for k, v in by_fraction.items()
+            k: {key: val for key, val in v.items() if key != "note"} for k, v in by_fraction.items()
         },
     }
 
@@ -230,6 +220,10 @@ def _compare(
     spread = float(np.nanmax(t) - np.nanmin(t))
     q = separation_threshold(len(names), n_repetitions)
     separated = bool(np.isfinite(pooled) and spread > q * pooled)
+    pairs = separated_pairs(raw["table"], names, sign)
+    agree = [
+        (a, b) for a, b in pairs if sign * scores["surrogate"][a] > sign * scores["surrogate"][b]
+    ]
     out = {
         "scores_table": scores["table"],
         "scores_surrogate": scores["surrogate"],
@@ -243,6 +237,12 @@ def _compare(
         "table_pooled_stderr": pooled,
         "table_separation_threshold": q,
         "table_separated": separated,
+        # the pairs of optimizers the table tells apart, and whether the surrogate orders
+        # each the same way: the part of the ranking that is not noise on the table itself
+        "separated_pairs": [[a, b, (a, b) in agree] for a, b in pairs],
+        "pair_agreement": (len(agree) / len(pairs)) if pairs else None,
+        "runs_table": {n: list(raw["table"][n]) for n in names},
+        "runs_surrogate": {n: list(raw["surrogate"][n]) for n in names},
     }
     if not separated:
         out["note"] = (
@@ -250,6 +250,34 @@ def _compare(
             f"within {q:.2f} pooled standard errors ({pooled:.4g}) over {n_repetitions} "
             "repetitions (Tukey's 95 % studentized range), so their order (and τ) is noise."
         )
+    return out
+
+
+def separated_pairs(
+    runs: Mapping[str, Sequence[float]], names: Sequence[str], sign: float, alpha: float = 0.05
+) -> list[tuple[str, str]]:
+    """``(better, worse)`` pairs whose scores over repetitions differ on the table.
+
+    Two-sided Mann-Whitney U per pair (scipy), Holm's step-down correction over all pairs at
+    ``alpha``; ``better`` is the one with the better mean (``sign`` orients the metric).
+    """
+    tests = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            x = np.asarray(runs[a], dtype=float)
+            y = np.asarray(runs[b], dtype=float)
+            x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+            if len(x) < 2 or len(y) < 2 or (np.ptp(np.r_[x, y]) == 0):
+                continue
+            p = float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
+            tests.append((p, (a, b) if sign * x.mean() > sign * y.mean() else (b, a)))
+    tests.sort(key=lambda t: t[0])
+    out = []
+    m = len(tests)
+    for i, (p, pair) in enumerate(tests):
+        if p > alpha / (m - i):  # Holm: stop at the first pair that fails its threshold
+            break
+        out.append(pair)
     return out
 
 

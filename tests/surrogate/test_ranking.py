@@ -48,6 +48,9 @@ def test_ranking_on_table_and_surrogate(make_surrogate: Callable[..., tuple[Path
     # the headline is the first share; every share is summarised
     assert rk["budget_fraction"] == 1.0 and set(rk["by_fraction"]) == {"1", "0.5"}
     assert rk["by_fraction"]["1"]["kendall_tau"] == rk["kendall_tau"]
+    # every repetition's score is kept, so each figure can be recomputed from the card
+    assert all(len(v) == 2 for v in rk["runs_table"].values())
+    assert all(len(p) == 3 and p[2] in (True, False) for p in rk["separated_pairs"])
 
 
 def _traj(times: list[float], scores: list[float], *, budget: float, cap: int) -> Any:
@@ -115,3 +118,24 @@ def test_ranking_target_counts_only_separated_budgets(
     card = _card(by_fraction)
     assert assessable_taus(card["ranking"]) == assessed
     assert targets(card).get("ranking_tau_ge_0.8") is met
+
+
+def test_separated_pairs_are_the_ones_the_table_tells_apart() -> None:
+    from hpobench.fit._ranking import separated_pairs
+
+    rng = np.random.default_rng(0)
+    runs = {
+        "good": list(0.9 + 0.001 * rng.standard_normal(10)),
+        "bad": list(0.5 + 0.001 * rng.standard_normal(10)),
+        "bad_too": list(0.5 + 0.001 * rng.standard_normal(10)),
+    }
+    pairs = separated_pairs(runs, list(runs), sign=1.0)
+    assert sorted(pairs) == [("good", "bad"), ("good", "bad_too")]  # the two bad ones tie
+    # a minimised metric turns every pair around
+    assert sorted(separated_pairs(runs, list(runs), sign=-1.0)) == [
+        ("bad", "good"),
+        ("bad_too", "good"),
+    ]
+    # Holm: three repetitions cannot reach p < 0.05 / 3 with a rank test
+    few = {k: v[:3] for k, v in runs.items()}
+    assert separated_pairs(few, list(few), sign=1.0) == []
