@@ -305,35 +305,12 @@ def render_card(card: Mapping[str, Any]) -> str:
         )
     rk = c.get("ranking")
     if rk:
-        by = rk.get("by_fraction") or {"1": rk}
-        for frac, v in by.items():
-            sep = (
-                "table separates them"
-                if v["table_separated"]
-                else "table does not separate them: noise"
-            )
-            pairs = v.get("separated_pairs")
-            agree = (
-                f"; of the {len(pairs)} pairs the table tells apart, {sum(p[2] for p in pairs)} "
-                "ordered alike"
-                if pairs is not None
-                else ""
-            )
-            lines.append(
-                f"| ranking of {len(rk['optimizers'])} optimizers after {float(frac):.0%} of the "
-                f"budget, Kendall τ table vs surrogate ({sep}{agree}) | {_fmt(v['kendall_tau'])} | "
-                f"{'≥ 0.8' if v['table_separated'] else 'n/a'} |"
-            )
-            lines.append(
-                f"| ranking of {len(rk['optimizers'])} optimizers after {float(frac):.0%} of the "
-                f"budget, Kendall τ table vs surrogate ({sep}) | {_fmt(v['kendall_tau'])} | "
-                f"{'≥ 0.8' if v['table_separated'] else 'n/a'} |"
-            )
-        lines.append(
-            f"| best optimizer (table / surrogate) | {rk['best_table']} / {rk['best_surrogate']} "
-            f"({'agree' if rk['best_agree'] else 'DISAGREE'}) | agree |"
+        lines += _ranking_lines(rk, "")
+    if c.get("ranking_on_table"):
+        lines += _ranking_lines(
+            c["ranking_on_table"], " (surrogate asked only at the table's configurations)"
         )
-    else:
+    if not rk:
         lines.append("| ranking preservation | not run for this task | |")
     lines += [
         "",
@@ -375,3 +352,24 @@ def _fmt(v: Any) -> str:
 
 def rounded(card: Mapping[str, Any]) -> dict[str, Any]:
     return _round(dict(card))
+
+
+def _ranking_lines(rk: Mapping[str, Any], what: str) -> list[str]:
+    """Card rows of one ranking-preservation result (one row per budget share)."""
+    lines: list[str] = []
+    n = len(rk["optimizers"])
+    for frac, v in (rk.get("by_fraction") or {"1": rk}).items():
+        sep = "table separates them" if v["table_separated"] else "table does not: noise"
+        pairs = v.get("separated_pairs")
+        if pairs is not None:
+            sep += f"; {sum(p[2] for p in pairs)} of the {len(pairs)} pairs it tells apart ordered alike"
+        lines.append(
+            f"| ranking of {n} optimizers after {float(frac):.0%} of the budget{what}, Kendall τ "
+            f"table vs surrogate ({sep}) | {_fmt(v['kendall_tau'])} | "
+            f"{'≥ 0.8' if v['table_separated'] else 'n/a'} |"
+        )
+    lines.append(
+        f"| best optimizer (table / surrogate){what} | {rk['best_table']} / {rk['best_surrogate']} "
+        f"({'agree' if rk['best_agree'] else 'DISAGREE'}) | agree |"
+    )
+    return lines

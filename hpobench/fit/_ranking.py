@@ -35,6 +35,8 @@ from scipy import stats
 
 from hpobench._errors import HPOBenchError
 from hpobench.benchmark import Benchmark
+from hpobench.benchmark._base import Curve
+from hpobench.benchmark._result import _make_result
 from hpobench.harness import get_protocol, run_study
 from hpobench.harness._protocol import PinnedTask
 
@@ -42,6 +44,7 @@ __all__ = [
     "OPTIMIZERS",
     "OPTIMIZERS_MF",
     "OPTIMIZERS_SF",
+    "OnTableSurrogate",
     "anytime_score",
     "default_optimizers",
     "default_protocol",
@@ -104,6 +107,50 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+class OnTableSurrogate(Benchmark):
+    """A surrogate asked only at its table's configurations.
+
+    Every configuration is first snapped to the table's answering row (the table's own rule:
+    the stored configuration itself, or the nearest one in the encoded unit cube) and the
+    surrogate answers that row's configuration. Runs on it see the table's candidate set with
+    the surrogate's answers, so a ranking compared with the table's differs only by what the
+    surrogate predicts, not by the extra configurations a continuous space offers.
+    """
+
+    def __init__(self, surrogate: Benchmark, table: Any) -> None:
+        self.meta = surrogate.meta
+        self.surrogate, self.table = surrogate, table
+
+    @property
+    def backend(self) -> Any:
+        return self.surrogate.backend
+
+    def _snap(self, config: Mapping[str, Any]) -> tuple[int, Any]:
+        row = int(self.table.config_ids([config])[0])
+        return row, self.table.config(row)
+
+    def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Any:
+        row, c = self._snap(config)
+        r = self.surrogate.query(c, fidelity=fidelity, seed=seed)
+        return _make_result(
+            r.metrics, r.cost, r.fidelity, r.seed, row, r.curve_block, r.metric_names, r.fidelities
+        )
+
+    def query_curve(
+        self, config: Mapping[str, Any], *, fidelity: int | float, seed: int, metric: str
+    ) -> Curve:
+        row, c = self._snap(config)
+        got = self.surrogate.query_curve(c, fidelity=fidelity, seed=seed, metric=metric)
+        return Curve(row, got.value, got.cost, got.curve)
+
+    def query_batch(self, configs: Any, *, fidelity: Any, seed: Any) -> Any:
+        rows = np.asarray(self.table.config_ids(configs), dtype=np.int64)
+        b = self.surrogate.query_batch(
+            [self.table.config(int(r)) for r in rows], fidelity=fidelity, seed=seed
+        )
+        return dataclasses.replace(b, config_ids=rows)
+
+
 def default_optimizers(bench: Benchmark) -> dict[str, tuple[str, dict[str, Any]]]:
     """:data:`OPTIMIZERS_MF` for a table with more than one fidelity step, else :data:`OPTIMIZERS_SF`."""
     return dict(OPTIMIZERS_MF if len(bench.fidelity) > 1 else OPTIMIZERS_SF)
@@ -146,13 +193,22 @@ def ranking_preservation(
     n_repetitions: int = 5,
     optimizers: OptimizerSpecs | None = None,
     budget_fractions: Sequence[float] = (1.0,),
+    candidates: str = "space",
 ) -> dict[str, Any]:
     """Scores per optimizer on both backends, Kendall τ of the orderings, best-vs-rest.
 
     The same runs are scored at each of ``budget_fractions`` (the incumbent once that share of
     the budget is spent, :func:`anytime_score`); the first fraction's figures are the headline
     (top-level keys), every fraction's are under ``"by_fraction"``.
+
+    ``candidates="space"`` runs the optimizers on the surrogate as users do (any configuration
+    of the space); ``"table"`` on :class:`OnTableSurrogate` (only the table's configurations),
+    which isolates the surrogate's answers from the larger candidate set.
     """
+    if candidates not in ("space", "table"):
+        raise HPOBenchError(f"candidates must be 'space' or 'table', but got {candidates!r}.")
+    if candidates == "table":
+        surrogate = OnTableSurrogate(surrogate, table)
     fractions = [float(f) for f in budget_fractions]
     if not fractions or any(not 0.0 < f <= 1.0 for f in fractions):
         raise HPOBenchError(
@@ -191,6 +247,7 @@ def ranking_preservation(
         "optimizers": list(opts),
         "reported_metric": table.reported_metric,
         "budget_fraction": fractions[0],
+        "candidates": candidates,
         **head,
         "by_fraction": {
             k: {key: val for key, val in v.items() if key != "note"} for k, v in by_fraction.items()

@@ -118,9 +118,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         args.protocol,
         n_repetitions=args.repetitions,
         budget_fractions=args.budget_fraction or (1.0, 0.25, 0.1),
+        candidates=args.candidates,
     )
     protocol = rk["protocol"]
-    card["ranking"] = rk
+    card["ranking" if args.candidates == "space" else "ranking_on_table"] = rk
     write_card(surrogate_dir(args.id, args.out), card)
     print(
         f"{args.id}: Kendall τ {rk['kendall_tau']:.3f} between the rankings of "
@@ -329,6 +330,13 @@ def register_cli(sub: Any) -> None:
         action="append",
         help="score incumbents after this share of the budget (repeatable; the first is the "
         "headline; default 1, 0.25, 0.1)",
+    )
+    r.add_argument(
+        "--candidates",
+        choices=("space", "table"),
+        default="space",
+        help="the surrogate answers any configuration (space, as users run it; the card's "
+        "'ranking') or only the table's (table: isolates its answers; 'ranking_on_table')",
     )
     r.add_argument("--out", help="surrogate root")
     r.set_defaults(func=_cmd_rank)

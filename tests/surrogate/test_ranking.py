@@ -139,3 +139,27 @@ def test_separated_pairs_are_the_ones_the_table_tells_apart() -> None:
     # Holm: three repetitions cannot reach p < 0.05 / 3 with a rank test
     few = {k: v[:3] for k, v in runs.items()}
     assert separated_pairs(few, list(few), sign=1.0) == []
+
+
+def test_on_table_surrogate_answers_the_table_s_rows(
+    make_surrogate: Callable[..., tuple[Path, Path]], synth: Any
+) -> None:
+    from hpobench.fit._ranking import OnTableSurrogate
+
+    table_dir, sdir = make_surrogate(space=synth.FLOAT_SPACE)
+    table = TabularBenchmark.from_directory(table_dir)
+    sur = SurrogateBenchmark.from_directory(sdir)
+    on = OnTableSurrogate(sur, table)
+    assert on.backend == sur.backend and on.meta is sur.meta
+    cfg = sur.space.sample(np.random.default_rng(3))  # almost surely not a stored row
+    f, m = table.fidelity.values[-1], table.objective
+    row = table.query(cfg, fidelity=f, seed=0).config_id
+    stored = table.config(row)
+    r, c = on.query(cfg, fidelity=f, seed=0), on.query_curve(cfg, fidelity=f, seed=0, metric=m)
+    assert r.config_id == c.config_id == row
+    assert r.metrics == sur.query(stored, fidelity=f, seed=0).metrics
+    assert c.value == sur.query_curve(stored, fidelity=f, seed=0, metric=m).value
+    b = on.query_batch([cfg, stored], fidelity=f, seed=0)
+    assert list(b.config_ids) == [row, row] and b.metrics[m][0] == b.metrics[m][1]
+    with pytest.raises(HPOBenchError, match="candidates must be"):
+        ranking_preservation(table, sur, candidates="grid")
