@@ -49,6 +49,8 @@ __all__ = [
     "default_optimizers",
     "default_protocol",
     "ranking_preservation",
+    "rescore",
+    "separated_pairs",
 ]
 
 
@@ -315,27 +317,57 @@ def separated_pairs(
 ) -> list[tuple[str, str]]:
     """``(better, worse)`` pairs whose scores over repetitions differ on the table.
 
-    Two-sided Mann-Whitney U per pair (scipy), Holm's step-down correction over all pairs at
-    ``alpha``; ``better`` is the one with the better mean (``sign`` orients the metric).
+    Tukey's HSD over all optimizers at once (``scipy.stats.tukey_hsd``: every pair, family-wise
+    error ``alpha``), the pairwise form of the studentized-range test behind
+    ``table_separated``; ``better`` is the one with the better mean (``sign`` orients the
+    metric). Optimizers without two finite scores take no part.
     """
-    tests = []
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            x = np.asarray(runs[a], dtype=float)
-            y = np.asarray(runs[b], dtype=float)
-            x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-            if len(x) < 2 or len(y) < 2 or (np.ptp(np.r_[x, y]) == 0):
-                continue
-            p = float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
-            tests.append((p, (a, b) if sign * x.mean() > sign * y.mean() else (b, a)))
-    tests.sort(key=lambda t: t[0])
+    kept = [n for n in names if np.isfinite(np.asarray(runs[n], dtype=float)).sum() >= 2]
+    if len(kept) < 2:
+        return []
+    samples = [np.asarray(runs[n], dtype=float) for n in kept]
+    samples = [x[np.isfinite(x)] for x in samples]
+    if np.ptp(np.concatenate(samples)) == 0:
+        return []
+    if all(np.ptp(x) == 0 for x in samples):  # no noise at all: every difference is real
+        p = np.asarray(
+            [[float(a[0] != b[0]) * 0.0 + float(a[0] == b[0]) for b in samples] for a in samples]
+        )
+    else:
+        p = stats.tukey_hsd(*samples).pvalue
     out = []
-    m = len(tests)
-    for i, (p, pair) in enumerate(tests):
-        if p > alpha / (m - i):  # Holm: stop at the first pair that fails its threshold
-            break
-        out.append(pair)
+    for i, a in enumerate(kept):
+        for k in range(i + 1, len(kept)):
+            if p[i, k] < alpha:
+                b = kept[k]
+                better = sign * samples[i].mean() > sign * samples[k].mean()
+                out.append((a, b) if better else (b, a))
     return out
+
+
+def rescore(rk: Mapping[str, Any], sign: float) -> dict[str, Any]:
+    """A ranking result recomputed from the repetitions it stores (no optimizer runs).
+
+    Every figure of a ranking is a function of ``runs_table`` / ``runs_surrogate`` per budget
+    share; this recomputes them with the current statistics (and checks a card by hand).
+    """
+    by = rk["by_fraction"]
+    names = list(rk["optimizers"])
+    new = {
+        k: _compare(
+            {"table": v["runs_table"], "surrogate": v["runs_surrogate"]},
+            names,
+            int(rk["n_repetitions"]),
+            sign,
+        )
+        for k, v in by.items()
+    }
+    head = new[f"{float(rk['budget_fraction']):g}"]
+    return {
+        **{k: v for k, v in rk.items() if k not in head and k != "note"},
+        **head,
+        "by_fraction": {k: {x: y for x, y in v.items() if x != "note"} for k, v in new.items()},
+    }
 
 
 def separation_threshold(k: int, n_repetitions: int) -> float:
