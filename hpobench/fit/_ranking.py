@@ -330,9 +330,7 @@ def separated_pairs(
     if np.ptp(np.concatenate(samples)) == 0:
         return []
     if all(np.ptp(x) == 0 for x in samples):  # no noise at all: every difference is real
-        p = np.asarray(
-            [[float(a[0] != b[0]) * 0.0 + float(a[0] == b[0]) for b in samples] for a in samples]
-        )
+        p = np.asarray([[1.0 if a[0] == b[0] else 0.0 for b in samples] for a in samples])
     else:
         p = stats.tukey_hsd(*samples).pvalue
     out = []

@@ -145,6 +145,9 @@ def test_separated_pairs_are_the_ones_the_table_tells_apart() -> None:
     same = {k: list(0.7 + 0.01 * rng.standard_normal(10)) for k in "abcd"}
     assert separated_pairs(same, list(same), sign=1.0) == []
     assert separated_pairs({"a": [1.0, 1.0], "b": [1.0, 1.0]}, ["a", "b"], sign=1.0) == []
+    # no noise at all (a deterministic table and optimizers): every difference is real
+    exact = {"a": [1.0, 1.0], "b": [2.0, 2.0], "c": [1.0, 1.0]}
+    assert sorted(separated_pairs(exact, list(exact), sign=1.0)) == [("b", "a"), ("b", "c")]
 
 
 def test_on_table_surrogate_answers_the_table_s_rows(
