@@ -65,13 +65,19 @@ def _r2(y: np.ndarray, p: np.ndarray) -> float:
     return float(1.0 - np.sum((y - p) ** 2) / ss) if ss > 0 else float("nan")
 
 
-def _round(x: Any, nd: int = 4) -> Any:
+# Raw repetitions behind a ranking: kept to every digit, so that ``surrogate rank --rescore``
+# recomputes the card's figures exactly (four decimals would turn fcnet/naval's 4e-5 losses
+# into ties of 0.0).
+_EXACT = frozenset({"runs_table", "runs_surrogate"})
+
+
+def _round(x: Any, nd: int | None = 4) -> Any:
     if isinstance(x, float):
-        return None if not math.isfinite(x) else round(x, nd)
+        return None if not math.isfinite(x) else (x if nd is None else round(x, nd))
     if isinstance(x, (list, tuple)):
         return [_round(v, nd) for v in x]
     if isinstance(x, dict):
-        return {k: _round(v, nd) for k, v in x.items()}
+        return {k: _round(v, None if k in _EXACT else nd) for k, v in x.items()}
     return x
 
 

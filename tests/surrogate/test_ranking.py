@@ -172,3 +172,27 @@ def test_on_table_surrogate_answers_the_table_s_rows(
     assert list(b.config_ids) == [row, row] and b.metrics[m][0] == b.metrics[m][1]
     with pytest.raises(HPOBenchError, match="candidates must be"):
         ranking_preservation(table, sur, candidates="grid")
+
+
+def test_card_keeps_every_digit_of_the_repetitions_and_rescores_them() -> None:
+    import json
+
+    from hpobench.fit._card import rounded
+    from hpobench.fit._ranking import _compare, rescore
+
+    runs_t = {"a": [4.2123e-5, 4.3e-5, float("nan")], "b": [9.1234567e-5, 8.9e-5, 9.3e-5]}
+    runs_s = {"a": [4.0e-5, 4.1e-5, 4.15e-5], "b": [8.0e-5, 8.8e-5, 9.0e-5]}
+    head = _compare({"table": runs_t, "surrogate": runs_s}, ["a", "b"], 3, -1.0)
+    rk = {
+        "optimizers": ["a", "b"],
+        "n_repetitions": 3,
+        "budget_fraction": 1.0,
+        **head,
+        "by_fraction": {"1": head},
+    }
+    back = json.loads(json.dumps(rounded({"ranking": rk}), allow_nan=False))["ranking"]
+    assert back["by_fraction"]["1"]["runs_table"]["b"][0] == 9.1234567e-5  # not 0.0001
+    assert back["by_fraction"]["1"]["runs_table"]["a"][2] is None  # NaN: JSON has none
+    again = rescore(back, -1.0)
+    assert again["best_table"] == "a" and again["separated_pairs"] == head["separated_pairs"]
+    assert again["kendall_tau"] == head["kendall_tau"]
