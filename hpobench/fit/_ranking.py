@@ -122,14 +122,21 @@ class OnTableSurrogate(Benchmark):
     def __init__(self, surrogate: Benchmark, table: Any) -> None:
         self.meta = surrogate.meta
         self.surrogate, self.table = surrogate, table
+        self._probe = {"fidelity": table.fidelity.values[0], "seed": table.seeds[0]}
+        self._configs: dict[int, Any] = {}
 
     @property
     def backend(self) -> Any:
         return self.surrogate.backend
 
     def _snap(self, config: Mapping[str, Any]) -> tuple[int, Any]:
-        row = int(self.table.config_ids([config])[0])
-        return row, self.table.config(row)
+        # the table's own single-query rule (stored row or nearest), ~100x cheaper than
+        # ``config_ids``' batch path for one configuration
+        row = self.table.query(config, **self._probe).config_id
+        got = self._configs.get(row)
+        if got is None:
+            got = self._configs[row] = self.table.config(row)
+        return row, got
 
     def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Any:
         row, c = self._snap(config)
@@ -146,10 +153,12 @@ class OnTableSurrogate(Benchmark):
         return Curve(row, got.value, got.cost, got.curve)
 
     def query_batch(self, configs: Any, *, fidelity: Any, seed: Any) -> Any:
-        rows = np.asarray(self.table.config_ids(configs), dtype=np.int64)
-        b = self.surrogate.query_batch(
-            [self.table.config(int(r)) for r in rows], fidelity=fidelity, seed=seed
-        )
+        if isinstance(configs, Mapping):  # columns -> rows
+            n = len(next(iter(configs.values()), []))
+            configs = [{k: v[i] for k, v in configs.items()} for i in range(n)]
+        snapped = [self._snap(c) for c in configs]
+        rows = np.asarray([r for r, _ in snapped], dtype=np.int64)
+        b = self.surrogate.query_batch([c for _, c in snapped], fidelity=fidelity, seed=seed)
         return dataclasses.replace(b, config_ids=rows)
 
 
