@@ -207,6 +207,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.markdown:
         print(_markdown(cards))
         return 0
+    if args.ranking:
+        print(_ranking_markdown(cards))
+        return 0
     w = max(len(i) for i in ids)
     print(
         f"{'id':<{w}}  {'spearman':>8}  {'kendall':>7}  {'coverage':>8}  {'ranking τ':>9}  targets"
@@ -223,6 +226,51 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
     print(f"\n{len(ids)} surrogates under {args.out or surrogate_root()}")
     return 0
+
+
+def _ranking_cell(rk: dict[str, Any] | None, frac: str) -> str:
+    v = ((rk or {}).get("by_fraction") or {}).get(frac)
+    if v is None:
+        return "-"
+    pairs = v.get("separated_pairs") or []
+    agree = f"{sum(p[2] for p in pairs)}/{len(pairs)}" if pairs else "0"
+    return f"{v['kendall_tau']:.2f}{'' if v['table_separated'] else '*'} ({agree})"
+
+
+def _ranking_markdown(cards: dict[str, Any]) -> str:
+    """Ranking preservation per task and budget share, as the cards record it."""
+    fracs = ("1", "0.25", "0.1")
+    head = " | ".join(f"{float(f):.0%}" for f in fracs)
+    lines = [
+        f"| task | optimizers | any configuration: {head} | table's configurations: {head} |",
+        "| --- | --- | "
+        + " | ".join("---" for _ in fracs)
+        + " | "
+        + " | ".join("---" for _ in fracs)
+        + " |",
+    ]
+    summary = {"pairs": 0, "agree": 0, "pairs_on": 0, "agree_on": 0}
+    for i, c in cards.items():
+        rk, on = (c or {}).get("ranking"), (c or {}).get("ranking_on_table")
+        if rk is None or not rk.get("by_fraction"):
+            continue
+        for key, r in (("", rk), ("_on", on)):
+            for v in ((r or {}).get("by_fraction") or {}).values():
+                pairs = v.get("separated_pairs") or []
+                summary["pairs" + key] += len(pairs)
+                summary["agree" + key] += sum(p[2] for p in pairs)
+        cells = [_ranking_cell(rk, f) for f in fracs] + [_ranking_cell(on, f) for f in fracs]
+        lines.append(f"| {i} | {len(rk['optimizers'])} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "Cells: Kendall τ between the table's and the surrogate's orderings of the optimizers by "
+        "mean incumbent test score after that share of the budget (`*`: the table itself does not "
+        "separate them, Tukey's studentized range: τ is noise), and in brackets how many of the "
+        "pairs the table tells apart (Tukey's HSD, 5 %) the surrogate orders the same way. Over "
+        f"all tasks and shares: {summary['agree']} of {summary['pairs']} such pairs ordered alike "
+        f"on any configuration, {summary['agree_on']} of {summary['pairs_on']} on the table's."
+    )
+    return "\n".join(lines)
 
 
 def _short_arch(text: str) -> str:
@@ -366,4 +414,7 @@ def register_cli(sub: Any) -> None:
     ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
     ls.add_argument("--out", help="surrogate root")
     ls.add_argument("--markdown", action="store_true", help="a Markdown table of the cards")
+    ls.add_argument(
+        "--ranking", action="store_true", help="a Markdown table of the cards' ranking preservation"
+    )
     ls.set_defaults(func=_cmd_list)

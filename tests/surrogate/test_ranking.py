@@ -196,3 +196,20 @@ def test_card_keeps_every_digit_of_the_repetitions_and_rescores_them() -> None:
     again = rescore(back, -1.0)
     assert again["best_table"] == "a" and again["separated_pairs"] == head["separated_pairs"]
     assert again["kendall_tau"] == head["kendall_tau"]
+
+
+def test_ranking_markdown_counts_the_pairs_the_table_tells_apart() -> None:
+    from hpobench.surrogate._cli import _ranking_markdown
+
+    sep = {
+        "kendall_tau": 0.5,
+        "table_separated": True,
+        "separated_pairs": [["a", "b", True], ["a", "c", False]],
+    }
+    noise = {"kendall_tau": -0.2, "table_separated": False, "separated_pairs": []}
+    card = {"ranking": {"optimizers": ["a", "b", "c"], "by_fraction": {"1": noise, "0.1": sep}}}
+    text = _ranking_markdown({"x/y-v1": card, "no/ranking-v1": {}})
+    row = next(line for line in text.splitlines() if line.startswith("| x/y-v1"))
+    assert row == "| x/y-v1 | 3 | -0.20* (0) | - | 0.50 (1/2) | - | - | - |"
+    assert "no/ranking" not in text
+    assert "1 of 2 such pairs ordered alike on any configuration, 0 of 0" in text
