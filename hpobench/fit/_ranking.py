@@ -71,10 +71,9 @@ def _baseline(spec: str, **kwargs: Any) -> Callable[..., Any]:
 
 OptimizerSpecs = Mapping[str, tuple[str, dict[str, Any]]]
 
-# Multi-fidelity tables: every shipped multi-fidelity family (random search, synchronous and
-# asynchronous Hyperband, successive halving, the model-based BOHB and DEHB, one-epoch-top-k)
-# plus evolution and a second ASHA setting: nine optimizers of different strength, so that the
-# table can tell some of them apart.
+# Multi-fidelity tables: random search, synchronous and asynchronous Hyperband, ASHA (eta 3
+# and 2), the model-based BOHB and DEHB, one-epoch-top-k and regularized evolution: nine
+# optimizers of different strength, so that the table can tell some of them apart.
 OPTIMIZERS_MF: dict[str, tuple[str, dict[str, Any]]] = {
     "random_search": ("baselines.random_search:make_optimizer", {}),
     "asha": ("baselines.asha:make_optimizer", {}),
@@ -155,7 +154,8 @@ class OnTableSurrogate(Benchmark):
     def query_batch(self, configs: Any, *, fidelity: Any, seed: Any) -> Any:
         if isinstance(configs, Mapping):  # columns -> rows
             n = len(next(iter(configs.values()), []))
-            configs = [{k: v[i] for k, v in configs.items()} for i in range(n)]
+            cols = {k: np.asarray(v).tolist() for k, v in configs.items()}  # plain Python values
+            configs = [{k: v[i] for k, v in cols.items()} for i in range(n)]
         snapped = [self._snap(c) for c in configs]
         rows = np.asarray([r for r, _ in snapped], dtype=np.int64)
         b = self.surrogate.query_batch([c for _, c in snapped], fidelity=fidelity, seed=seed)

@@ -213,3 +213,20 @@ def test_ranking_markdown_counts_the_pairs_the_table_tells_apart() -> None:
     assert row == "| x/y-v1 | 3 | -0.20* (0) | - | 0.50 (1/2) | - | - | - |"
     assert "no/ranking" not in text
     assert "1 of 2 such pairs ordered alike on any configuration, 0 of 0" in text
+
+
+def test_on_table_surrogate_takes_numpy_columns(
+    make_surrogate: Callable[..., tuple[Path, Path]],
+) -> None:
+    from hpobench.fit._ranking import OnTableSurrogate
+
+    table_dir, sdir = make_surrogate()
+    table = TabularBenchmark.from_directory(table_dir)
+    on = OnTableSurrogate(SurrogateBenchmark.from_directory(sdir), table)
+    rows = [table.config(0), table.config(1)]
+    cols = {n: np.asarray([r[n] for r in rows]) for n in table.space.names}
+    f = table.fidelity.values[-1]
+    a = on.query_batch(cols, fidelity=f, seed=0)
+    b = on.query_batch(rows, fidelity=f, seed=0)
+    assert list(a.config_ids) == list(b.config_ids) == [0, 1]
+    assert np.array_equal(a.cost, b.cost)
