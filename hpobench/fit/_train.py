@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from hpobench._errors import HPOBenchError
 from hpobench.fit._data import CurveData
 from hpobench.fit._model import Arch, CurveNet
+from hpobench.generate._curves import resolve_device  # one rule for 'auto'/'cpu'/'cuda[:N]'
 
 __all__ = ["TrainConfig", "resolve_device", "train"]
 
@@ -53,21 +53,6 @@ def default_steps(n_configs: int) -> int:
     hpobench-nn/kc1-v1, 30,000 configs, 0.90 at 1,000, 0.96 at 2,000, 0.97 at 4,000).
     """
     return int(min(4000, max(500, 2 * n_configs)))
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto``: CUDA when present, else CPU; ``cpu``/``cuda``/``cuda:N`` as given."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise HPOBenchError(
-            f"device must be 'auto', 'cpu' or 'cuda[:N]', but got {device!r}."
-        ) from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise HPOBenchError(f"device {device!r} was asked for, but CUDA is not available here.")
-    return dev
 
 
 def train(

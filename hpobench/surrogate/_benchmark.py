@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from hpobench._errors import FidelityError, SeedError
-from hpobench.benchmark._base import Backend, Benchmark
+from hpobench._errors import FidelityError, SeedError, SurrogateError, did_you_mean
+from hpobench.benchmark._base import Backend, Benchmark, Curve
 from hpobench.benchmark._index import _check_columns
 from hpobench.benchmark._result import BatchResult, Result, _make_result
 from hpobench.benchmark._tabular import _as_columns
@@ -29,6 +29,9 @@ from hpobench.surrogate._format import WEIGHTS_FILE, SurrogateFile, read_surroga
 from hpobench.surrogate._noise import normals_many, normals_one
 
 __all__ = ["SurrogateBenchmark"]
+
+_CACHE_SIZE = 4096  # (configuration, seed) curves kept per benchmark: at most a few MB
+_new_tuple = tuple.__new__
 
 
 class SurrogateBenchmark(Benchmark):
@@ -52,8 +55,6 @@ class SurrogateBenchmark(Benchmark):
         self.network = surrogate.network
         self.encoder = Encoder(self.meta.space)
         if self.encoder.width != self.network.n_inputs:
-            from hpobench._errors import SurrogateError
-
             raise SurrogateError(
                 f"{surrogate.path}: the network takes {self.network.n_inputs} inputs but the "
                 f"space encodes to {self.encoder.width}."
@@ -72,6 +73,8 @@ class SurrogateBenchmark(Benchmark):
         self._spos = {s: i for i, s in enumerate(self._seeds)}
         self._seeds_arr = np.asarray(self._seeds, dtype=np.int64)
         self._k = self.network.K + 1
+        self._metric_k = {name: k for k, name in enumerate(self._names)}
+        self._cache: dict[tuple[Any, ...], np.ndarray] = {}
 
     @classmethod
     def from_directory(
@@ -86,14 +89,33 @@ class SurrogateBenchmark(Benchmark):
         return self._backend
 
     # -- single queries --------------------------------------------------------------------
-    def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Result:
+    def _curve_of(
+        self, config: Mapping[str, Any], fidelity: Any, seed: Any
+    ) -> tuple[np.ndarray, int, int]:
+        """Validated ``(curves [n_columns, T] read-only, step index, seed)`` of one query.
+
+        The curves of the last :data:`_CACHE_SIZE` ``(configuration, seed)`` pairs are kept:
+        an optimizer that resumes or re-reads a configuration at another fidelity (every
+        multi-fidelity method) gets the same bytes without a second forward pass.
+        """
         unit = self.encoder.unit_one(config)
         f = self._fpos.get(fidelity) if type(fidelity) in (int, float) else None
         if f is None:
             f = self.fidelity.index(fidelity)  # raises the table's FidelityError
         if type(seed) is not int or seed not in self._spos:
             seed = self._seed_slow(seed)
-        full = self.network.curve_all(self.encoder.row1(unit), normals_one(unit, seed, self._k))
+        key = (*unit, seed)
+        full = self._cache.get(key)
+        if full is None:
+            full = self.network.curve_all(self.encoder.row1(unit), normals_one(unit, seed, self._k))
+            full.flags.writeable = False
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = full
+        return full, f, seed
+
+    def query(self, config: Mapping[str, Any], *, fidelity: int | float, seed: int) -> Result:
+        full, f, seed = self._curve_of(config, fidelity, seed)
         vals = full[:, f].tolist()
         return _make_result(
             dict(zip(self._names, vals, strict=False)),
@@ -105,6 +127,21 @@ class SurrogateBenchmark(Benchmark):
             self._names,
             self._fprefix[f],
         )
+
+    def query_curve(
+        self, config: Mapping[str, Any], *, fidelity: int | float, seed: int, metric: str
+    ) -> Curve:
+        # The harness's per-evaluation question, answered without building a Result.
+        full, f, _ = self._curve_of(config, fidelity, seed)
+        m = self._metric_k.get(metric)
+        if m is None:
+            raise SurrogateError(
+                f"{self.id}: metric must be one of {list(self._names)}, but got {metric!r}."
+                + did_you_mean(metric, self._names)
+            )
+        curve = full[m, : f + 1].copy()  # owned: no view of the cached curves leaves
+        curve.flags.writeable = False
+        return _new_tuple(Curve, (-1, full.item(m, f), full.item(self._cost_k, f), curve))
 
     def _fidelity_index(self, fidelity: Any) -> int:
         if fidelity is None:

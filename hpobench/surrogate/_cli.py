@@ -112,15 +112,35 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     card = json.loads(path.read_text())
     table = make(args.id)
     sur = load_surrogate(args.id, root=args.out)
-    protocol = args.protocol or ("mf-serial-v2" if len(table.fidelity) > 1 else "sf-serial-v2")
-    rk = ranking_preservation(table, sur, protocol, n_repetitions=args.repetitions)
-    card["ranking"] = rk
+    if args.rescore:  # recompute every figure from the repetitions the card stores
+        from hpobench.fit._ranking import rescore
+
+        sign = 1.0 if table.metrics[table.reported_metric].direction == "maximize" else -1.0
+        keys = [k for k in ("ranking", "ranking_on_table") if card.get(k, {}).get("by_fraction")]
+        for k in keys:
+            card[k] = rescore(card[k], sign)
+        write_card(surrogate_dir(args.id, args.out), card)
+        print(f"{args.id}: rescored {', '.join(keys) or 'nothing (no stored repetitions)'}")
+        return 0
+    rk = ranking_preservation(
+        table,
+        sur,
+        args.protocol,
+        n_repetitions=args.repetitions,
+        budget_fractions=args.budget_fraction or (1.0, 0.25, 0.1),
+        candidates=args.candidates,
+    )
+    protocol = rk["protocol"]
+    card["ranking" if args.candidates == "space" else "ranking_on_table"] = rk
     write_card(surrogate_dir(args.id, args.out), card)
     print(
         f"{args.id}: Kendall τ {rk['kendall_tau']:.3f} between the rankings of "
         f"{len(rk['optimizers'])} optimizers ({protocol}, {rk['n_repetitions']} repetitions); "
         f"best {rk['best_table']} on the table, {rk['best_surrogate']} on the surrogate"
     )
+    for frac, v in rk["by_fraction"].items():
+        sep = "separated" if v["table_separated"] else "not separated"
+        print(f"  at {float(frac):.0%} of the budget: τ {v['kendall_tau']:.3f}, table {sep}")
     return 0
 
 
@@ -187,6 +207,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.markdown:
         print(_markdown(cards))
         return 0
+    if args.ranking:
+        print(_ranking_markdown(cards))
+        return 0
     w = max(len(i) for i in ids)
     print(
         f"{'id':<{w}}  {'spearman':>8}  {'kendall':>7}  {'coverage':>8}  {'ranking τ':>9}  targets"
@@ -203,6 +226,61 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
     print(f"\n{len(ids)} surrogates under {args.out or surrogate_root()}")
     return 0
+
+
+def _pairs_alike(rk: dict[str, Any] | None) -> str:
+    """``k of n`` pairs the table tells apart that the surrogate orders alike, over the shares."""
+    if not rk:
+        return "not run"
+    if not rk.get("by_fraction"):  # a first-round card: one τ at the full budget
+        return f"τ {rk['kendall_tau']:.2f} (first round)"
+    pairs = [p for v in rk["by_fraction"].values() for p in v.get("separated_pairs") or []]
+    return f"{sum(p[2] for p in pairs)} of {len(pairs)}"
+
+
+def _ranking_cell(rk: dict[str, Any] | None, frac: str) -> str:
+    v = ((rk or {}).get("by_fraction") or {}).get(frac)
+    if v is None:
+        return "-"
+    pairs = v.get("separated_pairs") or []
+    agree = f"{sum(p[2] for p in pairs)}/{len(pairs)}" if pairs else "0"
+    return f"{v['kendall_tau']:.2f}{'' if v['table_separated'] else '*'} ({agree})"
+
+
+def _ranking_markdown(cards: dict[str, Any]) -> str:
+    """Ranking preservation per task and budget share, as the cards record it."""
+    fracs = ("1", "0.25", "0.1")
+    head = " | ".join(f"{float(f):.0%}" for f in fracs)
+    lines = [
+        f"| task | optimizers | any configuration: {head} | table's configurations: {head} |",
+        "| --- | --- | "
+        + " | ".join("---" for _ in fracs)
+        + " | "
+        + " | ".join("---" for _ in fracs)
+        + " |",
+    ]
+    summary = {"pairs": 0, "agree": 0, "pairs_on": 0, "agree_on": 0}
+    for i, c in cards.items():
+        rk, on = (c or {}).get("ranking"), (c or {}).get("ranking_on_table")
+        if rk is None or not rk.get("by_fraction"):
+            continue
+        for key, r in (("", rk), ("_on", on)):
+            for v in ((r or {}).get("by_fraction") or {}).values():
+                pairs = v.get("separated_pairs") or []
+                summary["pairs" + key] += len(pairs)
+                summary["agree" + key] += sum(p[2] for p in pairs)
+        cells = [_ranking_cell(rk, f) for f in fracs] + [_ranking_cell(on, f) for f in fracs]
+        lines.append(f"| {i} | {len(rk['optimizers'])} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "Cells: Kendall τ between the table's and the surrogate's orderings of the optimizers by "
+        "mean incumbent test score after that share of the budget (`*`: the table itself does not "
+        "separate them, Tukey's studentized range: τ is noise), and in brackets how many of the "
+        "pairs the table tells apart (Tukey's HSD, 5 %) the surrogate orders the same way. Over "
+        f"all tasks and shares: {summary['agree']} of {summary['pairs']} such pairs ordered alike "
+        f"on any configuration, {summary['agree_on']} of {summary['pairs_on']} on the table's."
+    )
+    return "\n".join(lines)
 
 
 def _short_arch(text: str) -> str:
@@ -224,7 +302,8 @@ def _markdown(cards: dict[str, Any]) -> str:
     rows = [
         "| task | configs held out | Spearman | Kendall τ | R² final (fitted scale) | "
         "seed coverage (objective) | held-out seed coverage | runtime monotone | range "
-        "violations | sampled beating table best | ranking τ (best agree) | network | fit s (CPU) |",
+        "violations | sampled beating table best | table-separated optimizer pairs the surrogate "
+        "orders alike (all budget shares) | network | fit s (CPU) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     sp = []
@@ -233,14 +312,7 @@ def _markdown(cards: dict[str, Any]) -> str:
             rows.append(f"| {i} | no card | | | | | | | | | | | |")
             continue
         sp.append(c["spearman"])
-        rk = c.get("ranking")
-        rank = (
-            "not run"
-            if not rk
-            else f"{rk['kendall_tau']:.2f} ({'yes' if rk['best_agree'] else 'no'}"
-            + ("; table does not separate them" if rk.get("table_separated") is False else "")
-            + ")"
-        )
+        rank = _pairs_alike(c.get("ranking"))
         op = c.get("optimism")
         opt = "n/a" if not op else f"{100 * op['share_better_than_table_best']:.1f} %"
         hs = (c.get("coverage_heldout_seed") or {}).get(c["objective"])
@@ -312,8 +384,27 @@ def register_cli(sub: Any) -> None:
         epilog="Example: hpobench surrogate rank gbt/phoneme-v1 --repetitions 5",
     )
     r.add_argument("id")
-    r.add_argument("--protocol", help="default: mf-serial-v2 (multi-fidelity) or sf-serial-v2")
-    r.add_argument("--repetitions", type=int, default=5)
+    r.add_argument("--protocol", help="default: the newest mf-serial (multi-fidelity) or sf-serial")
+    r.add_argument("--repetitions", type=int, default=10)
+    r.add_argument(
+        "--budget-fraction",
+        type=float,
+        action="append",
+        help="score incumbents after this share of the budget (repeatable; the first is the "
+        "headline; default 1, 0.25, 0.1)",
+    )
+    r.add_argument(
+        "--rescore",
+        action="store_true",
+        help="recompute the card's rankings from the repetitions it stores (no runs)",
+    )
+    r.add_argument(
+        "--candidates",
+        choices=("space", "table"),
+        default="space",
+        help="the surrogate answers any configuration (space, as users run it; the card's "
+        "'ranking') or only the table's (table: isolates its answers; 'ranking_on_table')",
+    )
     r.add_argument("--out", help="surrogate root")
     r.set_defaults(func=_cmd_rank)
     k = ss.add_parser(
@@ -327,4 +418,7 @@ def register_cli(sub: Any) -> None:
     ls = ss.add_parser("list", help="list shipped surrogates with their card headlines")
     ls.add_argument("--out", help="surrogate root")
     ls.add_argument("--markdown", action="store_true", help="a Markdown table of the cards")
+    ls.add_argument(
+        "--ranking", action="store_true", help="a Markdown table of the cards' ranking preservation"
+    )
     ls.set_defaults(func=_cmd_list)

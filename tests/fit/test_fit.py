@@ -253,3 +253,21 @@ def test_cli_fit_card_list(
     assert "No fidelity card" in capsys.readouterr().err
     manifest = json.loads((root / "manifest.json").read_text())
     assert [e["id"] for e in manifest["surrogates"]] == ["synth/grid-v1"]
+
+
+@pytest.mark.parametrize(
+    ("device", "words"),
+    [
+        ("gpu", "must be 'auto', 'cpu' or 'cuda"),
+        (3, "must be 'auto'"),
+        ("cuda:x", "CUDA|not a valid"),
+    ],
+)
+def test_fit_refuses_a_bad_device_with_the_generator_s_words(device: object, words: str) -> None:
+    from hpobench import HPOBenchError
+    from hpobench.fit import resolve_device
+
+    if device == "cuda:x" and __import__("torch").cuda.is_available():
+        pytest.skip("a CUDA machine parses the index itself")
+    with pytest.raises(HPOBenchError, match=words):
+        resolve_device(device)  # type: ignore[arg-type]

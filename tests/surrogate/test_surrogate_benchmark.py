@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hpobench import ConfigError, FidelityError, SeedError, TabularBenchmark
+from hpobench import ConfigError, FidelityError, HPOBenchError, SeedError, TabularBenchmark
 from hpobench.surrogate import SurrogateBenchmark
 
 GOOD = {"lr": 0.01, "depth": 2, "act": "relu", "flag": True}
@@ -62,6 +62,40 @@ def test_one_consistent_curve_per_config_and_seed(
     assert not np.allclose(other.curve_block, full.curve_block)  # seeds differ
     rt = full.curve["runtime"]
     assert np.all(np.diff(rt) > 0)
+
+
+def test_cached_curves_are_the_computed_ones_and_read_only(
+    pair: tuple[TabularBenchmark, SurrogateBenchmark], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hpobench.surrogate._benchmark as mod
+
+    _, sur = pair
+    monkeypatch.setattr(mod, "_CACHE_SIZE", 2)
+    first = sur.query(GOOD, fidelity=4, seed=0)  # computed, then kept
+    fresh = SurrogateBenchmark(sur.surrogate)  # an empty cache
+    configs = list(sur.space.grid())[:5]
+    for c in configs:  # evicts: the cache never holds more than its size
+        sur.query(c, fidelity=2, seed=1)
+        assert len(sur._cache) <= 2
+    for c in [GOOD, *configs]:
+        for f in (1, 4):
+            a, b = sur.query(c, fidelity=f, seed=1), fresh.query(c, fidelity=f, seed=1)
+            assert a.curve_block.tobytes() == b.curve_block.tobytes()
+    assert (
+        first.curve_block.tobytes() == fresh.query(GOOD, fidelity=4, seed=0).curve_block.tobytes()
+    )
+    with pytest.raises(ValueError, match="read-only"):
+        first.curve_block[0, 0] = 0.0  # an answer cannot rewrite the cache
+
+
+def test_query_curve_is_query_s_column(pair: tuple[TabularBenchmark, SurrogateBenchmark]) -> None:
+    _, sur = pair
+    for f in (1, 3):
+        r = sur.query(GOOD, fidelity=f, seed=7)
+        c = sur.query_curve(GOOD, fidelity=f, seed=7, metric="valid_loss")
+        assert c.config_id == -1 and c.value == r.metrics["valid_loss"] and c.cost == r.cost
+        assert c.curve.tobytes() == r.curve["valid_loss"].astype(np.float32).tobytes()
+        assert not c.curve.flags.writeable and c.curve.base is None  # owned, read-only
 
 
 def test_batch_is_the_same_as_single_queries(
@@ -127,6 +161,28 @@ def test_continuous_space_answers_between_rows(
         (lambda b: b.query(GOOD, fidelity=1, seed=3), SeedError, "seed must be one of"),
         (lambda b: b.query(GOOD, fidelity=1, seed=True), SeedError, "seed must be an int"),
         (lambda b: b.query(GOOD, fidelity=1, seed=1.0), SeedError, "seed must be an int"),
+        # the harness's per-evaluation question: the same refusals (a found bug: the
+        # surrogate once answered an unknown metric with a bare ValueError from list.index)
+        (
+            lambda b: b.query_curve(GOOD, fidelity=1, seed=0, metric="valid_acc"),
+            HPOBenchError,
+            "metric must be one of",
+        ),
+        (
+            lambda b: b.query_curve({**GOOD, "depth": 9}, fidelity=1, seed=0, metric="valid_loss"),
+            ConfigError,
+            "depth must lie in",
+        ),
+        (
+            lambda b: b.query_curve(GOOD, fidelity=5, seed=0, metric="valid_loss"),
+            FidelityError,
+            "epoch must be one of",
+        ),
+        (
+            lambda b: b.query_curve(GOOD, fidelity=1, seed=3, metric="valid_loss"),
+            SeedError,
+            "seed must be one of",
+        ),
         (
             lambda b: b.query_batch([GOOD], fidelity=1, seed=np.asarray([5])),
             SeedError,
