@@ -21,6 +21,16 @@ with ``crossover_prob = 0.5``, ``eta = 3``:
 
 Vectors decode to configurations with ``SearchSpace.decode`` (a categorical's interval of the
 unit line picks its choice). DE trials are new configurations, so only promotions resume.
+
+Where the ``dehb`` package (0.1.2) differs, measured against it in docs/baselines.md
+("Multi-fidelity methods vs their reference libraries"): its bracket sizes are
+``floor((s_max + 1) / (s + 1)) * eta**s`` (3 instead of Hyperband's 5 in bracket ``s = 1`` when
+``s_max = 2``; ours are Li et al.'s); it tops up a parent pool of fewer than three with fresh
+``rand1`` mutants of the global population rather than with members of it; its initial
+vectors put a categorical value at the left edge of its interval (``index / n``) rather than
+uniformly inside it; and it forces a crossover coordinate only when none crossed. During the
+first iteration it promotes from the whole lower subpopulation (skipping vectors already at the
+higher fidelity), not only from the previous rung.
 """
 
 from __future__ import annotations
