@@ -2,14 +2,16 @@
 
 Each factory has the harness signature ``(problem, seed) -> optimizer`` so that the references run
 under the very harness, protocol and seeds as ours. Benchmark-only dependencies, imported lazily:
-``optuna`` (TPESampler), ``smac==2.4.1`` (HPO facade), ``syne-tune==0.16.0`` (CQR).
+``optuna`` (TPESampler), ``smac==2.4.1`` (HPO facade), ``syne-tune==0.16.0`` (CQR, ASHA, BOHB),
+``dehb==0.1.2`` (DEHB; ``pip install --no-deps dehb==0.1.2 loguru``, since its declared
+requirements downgrade numpy).
 
 Space mapping (the same information each side gets): Float and Int as themselves (log scale
 kept), Categorical as a categorical, Ordinal as the library's ordered type (Optuna: an integer
 over the value indices, which is what our encoding does; SMAC: ``OrdinalHyperparameter`` via
 ``SearchSpace.to_configspace``; syne-tune: ``ordinal``). Diverged runs (NaN) are reported as a
-failed trial (Optuna), a crashed trial (SMAC) or the worst loss seen so far (syne-tune, which has
-no failure state in ask/tell).
+failed trial (Optuna), a crashed trial (SMAC), the worst loss seen so far (syne-tune's CQR, which
+has no failure state in ask/tell) or :data:`DIVERGED_LOSS` (the multi-fidelity references).
 """
 
 from __future__ import annotations
