@@ -30,7 +30,7 @@ from hpobench.surrogate._noise import normals_many, normals_one
 
 __all__ = ["SurrogateBenchmark"]
 
-_CACHE_SIZE = 4096  # (configuration, seed) curves kept per benchmark: at most a few MB
+_CACHE_SIZE = 4096  # (configuration, seed) curves kept per benchmark: <= 8 MB on the shipped ones
 _new_tuple = tuple.__new__
 
 
