@@ -162,17 +162,16 @@ def _import_long(args: argparse.Namespace, out: Path) -> Any:
     from hpobench.importers import import_long_format
     from hpobench.importers._spec import read_spec
     from hpobench.registry import check_new_table
-    from hpobench.table import parse_id
+    from hpobench.table import id_path
 
     if not args.input or not args.spec:
         raise HPOBenchError(
             "`hpobench import long` needs --input FILE(.csv|.parquet) and --spec SPEC.json."
         )
     spec = read_spec(args.spec)
-    family, task, _ = parse_id(spec.id)
     check_new_table(spec.id, out, replace=args.replace)
     return import_long_format(
-        args.input, out / family / task, **spec.kwargs(), replace=args.replace
+        args.input, out / id_path(spec.id), **spec.kwargs(), replace=args.replace
     )
 
 

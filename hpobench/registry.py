@@ -38,7 +38,15 @@ from typing import Any
 from hpobench._atomic import write_atomic
 from hpobench._errors import BenchmarkNotFoundError, HPOBenchError, TableError, did_you_mean
 from hpobench.benchmark import Benchmark, TabularBenchmark
-from hpobench.table import META_FILE, TABLE_FILE, TableMeta, parse_id, read_table, sha256_file
+from hpobench.table import (
+    META_FILE,
+    TABLE_FILE,
+    TableMeta,
+    id_path,
+    parse_id,
+    read_table,
+    sha256_file,
+)
 
 __all__ = [
     "BenchmarkSpec",
@@ -230,7 +238,7 @@ def check_new_table(benchmark_id: str, root: str | Path, *, replace: bool = Fals
     in another searched root (e.g. a shipped table) is always refused, since two roots may not
     hold one id (a folder outside the search path may hold a copy).
     """
-    family, task, _ = parse_id(benchmark_id)
+    folder = id_path(benchmark_id)
     root = Path(root)
     key = os.path.realpath(root)
     searched = {os.path.realpath(r) for r in data_roots()}
@@ -243,9 +251,7 @@ def check_new_table(benchmark_id: str, root: str | Path, *, replace: bool = Fals
                 "over the data roots. Give the new table another version (e.g. -v2), or write it "
                 "into that root with --replace."
             )
-    exists = (
-        benchmark_id in _manifest_specs(str(root)) or (root / family / task / META_FILE).exists()
-    )
+    exists = benchmark_id in _manifest_specs(str(root)) or (root / folder / META_FILE).exists()
     if exists and not replace:
         raise TableError(
             f"{benchmark_id!r} exists already in {str(root)!r}; it is replaced only when asked "

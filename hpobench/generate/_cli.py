@@ -59,6 +59,8 @@ def _families_epilog() -> str:
         "  hpobench generate lcbench/phoneme --out runs/lc --ray auto     # on a Ray cluster",
         "  hpobench generate --status runs/gbt-magic",
         "  hpobench generate --merge runs/gbt-magic                        # -> data/gbt/magic/",
+        "  hpobench generate gbt/kr-vs-kp --n-configs 512 --out runs/kr512  # a larger design",
+        "  hpobench generate --merge runs/kr512 --version 2          # -> gbt/kr-vs-kp-v2 beside v1",
     ]
     return "\n".join(lines)
 
@@ -163,6 +165,14 @@ def register_cli(subparsers: Any) -> None:
         action="store_true",
         help="with --merge: replace a table of the same id in that data root",
     )
+    p.add_argument(
+        "--version",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --merge: write the table as FAMILY/TASK-vN (default 1). A published table "
+        "never changes, so a run of another design (e.g. more --n-configs) is a new version",
+    )
     p.add_argument("--status", metavar="DIR", help="show how many chunks of a run exist")
     p.set_defaults(func=_cmd_generate)
 
@@ -228,6 +238,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if len(modes) > 1 or (modes and args.task):
         raise ConfigError(
             "Give either FAMILY/TASK (to train), --merge DIR or --status DIR, not several."
+        )
+    if args.version is not None and not args.merge:
+        raise ConfigError(
+            f"--version names the table a merge writes; it goes with --merge DIR, but got "
+            f"--version {args.version} without --merge (training does not depend on it)."
         )
     if args.merge:
         return _merge(args)
@@ -302,12 +317,18 @@ def _train(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from hpobench.generate._merge import merge_run
     from hpobench.registry import data_root
+    from hpobench.table import id_path
 
     root = Path(args.data_root) if args.data_root else data_root()
-    meta = merge_run(Path(args.merge), data_root=root, replace=args.replace)
+    meta = merge_run(
+        Path(args.merge),
+        data_root=root,
+        replace=args.replace,
+        version=1 if args.version is None else args.version,
+    )
     print(
         f"wrote {meta.id}: {meta.n_configs:,} configurations x {len(meta.seeds)} seeds x "
-        f"{len(meta.fidelity)} steps to {root / meta.family / meta.task} "
+        f"{len(meta.fidelity)} steps to {root / id_path(meta.id)} "
         f"(sha256 {meta.sha256[:12]}...); manifest updated."
     )
     return 0

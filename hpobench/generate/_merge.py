@@ -1,4 +1,4 @@
-"""A run directory's status, and the merge that checks every chunk and writes the v1 table.
+"""A run directory's status, and the merge that checks every chunk and writes the table.
 
 :func:`run_status` and :func:`merge_run` read and check every chunk the same way, so "ready to
 merge" means that a merge would succeed. What the table's meta.json says is built by
@@ -7,6 +7,7 @@ merge" means that a merge would succeed. What the table's meta.json says is buil
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from hpobench._errors import ConfigError
+from hpobench._validate import check_int
 from hpobench.generate._chunks import chunk_path, read_chunk
 from hpobench.generate._errors import ChunkError, GenerationError, RunMismatchError
-from hpobench.generate._families import task_name
 from hpobench.generate._plan import expected_chunk, plan_from_run
 from hpobench.generate._rundir import RUN_FILE, check_code, identity_fingerprint, read_run
 from hpobench.generate._tablemeta import runtime_calibration, table_meta
-from hpobench.table import TableMeta, write_table
+from hpobench.table import TableMeta, id_path, write_table
 
 __all__ = ["merge_run", "run_status"]
 
@@ -73,10 +75,14 @@ def merge_run(
     data_root: str | Path | None = None,
     refresh_manifest: bool = True,
     replace: bool = False,
+    version: int = 1,
 ) -> TableMeta:
-    """Validate every chunk of the run in ``out`` and write its v1 table.
+    """Validate every chunk of the run in ``out`` and write its table as ``family/task-v{version}``.
 
-    The table goes to ``<data_root>/<family>/<task>/`` (``data_root`` defaults to
+    A table's content is fixed once published, so a run that trains another design of a task
+    (e.g. ``--n-configs 512`` where ``-v1`` holds 128) is written as a new ``version`` beside
+    it: ``<data_root>/<family>/<task>/`` for version 1, ``<task>-v{version}/`` after that
+    (:func:`hpobench.table.id_path`). The table goes under ``data_root`` (defaults to
     :func:`hpobench.registry.data_root`) with provenance (code, git commits, devices, library
     versions, dates, compute and wall time; no host names), and the data root's manifest is
     refreshed. A table of the same id is replaced only with ``replace=True`` (and never one in
@@ -86,10 +92,11 @@ def merge_run(
     from hpobench.registry import check_new_table, update_manifest
     from hpobench.registry import data_root as default_root
 
+    version = check_int("the table's version", version, low=1, high=9999, error=ConfigError)
     out = Path(out)
     run = read_run(out)
     check_code(out, run)
-    plan = plan_from_run(run)
+    plan = dataclasses.replace(plan_from_run(run), version=version)
     ident = run["identity"]
     if plan.config_hash() != ident["config_hash"]:
         raise RunMismatchError(
@@ -150,8 +157,8 @@ def merge_run(
     metrics = {m: arrays[m].reshape(n_cfg, n_seeds, n_steps) for m in names}
     meta = table_meta(plan, run, provs, n_diverged, calibration)
     root = Path(data_root) if data_root is not None else default_root()
-    check_new_table(ident["benchmark_id"], root, replace=replace)
-    directory = root / plan.family.name / task_name(plan.dataset)
+    check_new_table(plan.benchmark_id, root, replace=replace)
+    directory = root / id_path(plan.benchmark_id)
     space = plan.family.variant(plan.variant).space
     configs = {name: [c[name] for c in plan.configs] for name in space.names}
     final = write_table(directory, meta, configs, metrics)

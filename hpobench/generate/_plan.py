@@ -46,10 +46,13 @@ class RunPlan:
     test_seeds: tuple[int, ...]
     chunk_size: int
     n_configs_override: int | None = None
+    #: The table's version. Training does not depend on it (a run's identity names version 1);
+    #: :func:`hpobench.generate.merge_run` sets it when the table is written (``--version``).
+    version: int = 1
 
     @property
     def benchmark_id(self) -> str:
-        return f"{self.family.name}/{task_name(self.dataset)}-v1"
+        return f"{self.family.name}/{task_name(self.dataset)}-v{self.version}"
 
     @property
     def task(self) -> str:

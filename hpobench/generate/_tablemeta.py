@@ -139,7 +139,8 @@ def table_meta(
     executors = sorted({json.dumps(p.get("executor"), sort_keys=True) for p in provs})
     generation: dict[str, Any] = {
         "generated_by": "hpobench generate (hpobench.generate)",
-        "command": plan.command(),
+        "command": plan.command()
+        + (f"; merged with --version {plan.version}" if plan.version != 1 else ""),
         "family": family.name,
         "variant": plan.variant,
         "variant_description": trained_description(plan),

@@ -18,7 +18,7 @@ from typing import Any
 from hpobench._errors import BenchmarkNotFoundError, SurrogateError, did_you_mean
 from hpobench.surrogate._benchmark import SurrogateBenchmark
 from hpobench.surrogate._format import META_FILE
-from hpobench.table import parse_id
+from hpobench.table import id_path
 
 __all__ = [
     "list_surrogates",
@@ -40,9 +40,9 @@ def surrogate_root() -> Path:
 
 
 def surrogate_dir(benchmark_id: str, root: str | Path | None = None) -> Path:
-    """``<root>/<family>/<task>`` of ``benchmark_id`` (which need not exist yet)."""
-    family, task, _ = parse_id(benchmark_id)
-    return (Path(root) if root is not None else surrogate_root()) / family / task
+    """``<root>/<family>/<task>`` of ``benchmark_id`` (``<task>-vN`` from version 2 on; it need
+    not exist yet): the same folder as the table's under its data root."""
+    return (Path(root) if root is not None else surrogate_root()) / id_path(benchmark_id)
 
 
 def list_surrogates(root: str | Path | None = None) -> list[str]:

@@ -8,7 +8,7 @@ from hpobench.table._io import (
     sha256_file,
     write_table,
 )
-from hpobench.table._meta import FORMAT_VERSION, MetricSpec, TableMeta, parse_id
+from hpobench.table._meta import FORMAT_VERSION, MetricSpec, TableMeta, id_path, parse_id
 from hpobench.table._table import Table
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "MetricSpec",
     "Table",
     "TableMeta",
+    "id_path",
     "parse_id",
     "read_table",
     "reference_runtime",

@@ -22,7 +22,7 @@ from hpobench._validate import INT64_MAX, check_int
 from hpobench.fidelity import Fidelity
 from hpobench.space import SearchSpace
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MetricSpec", "TableMeta", "parse_id"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MetricSpec", "TableMeta", "id_path", "parse_id"]
 
 FORMAT_NAME = "hpobench-table"
 FORMAT_VERSION = 1
@@ -42,6 +42,17 @@ def parse_id(benchmark_id: str) -> tuple[str, str, int]:
             f"but got {benchmark_id!r}."
         )
     return m["family"], m["task"], int(m["version"])
+
+
+def id_path(benchmark_id: str) -> str:
+    """The folder of ``benchmark_id`` under a data (or surrogate) root, ``/``-separated.
+
+    Version 1 lives in ``family/task`` (every table shipped before versions existed), a later
+    version beside it in ``family/task-vN``, so ``gbt/kr-vs-kp-v2`` never overwrites
+    ``gbt/kr-vs-kp-v1``.
+    """
+    family, task, version = parse_id(benchmark_id)
+    return f"{family}/{task}" if version == 1 else f"{family}/{task}-v{version}"
 
 
 def _seed_tuple(benchmark_id: str, what: str, values: Any) -> tuple[int, ...]:

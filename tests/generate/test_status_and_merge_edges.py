@@ -38,3 +38,29 @@ def test_status_reports_damaged_chunks_and_merge_needs_replace(
     assert main(["generate", "--merge", str(out)]) == 2
     assert "replaced only when asked (--replace" in capsys.readouterr().err
     assert main(["generate", "--merge", str(out), "--replace"]) == 0
+    # A run of another design is published beside v1 as a new version, never over it.
+    assert main(["generate", "--merge", str(out), "--version", "2"]) == 0
+    assert "gbt/concrete-v2" in capsys.readouterr().out
+    v2 = isolated_registry / "gbt" / "concrete-v2" / "meta.json"
+    assert v2.exists() and (isolated_registry / "gbt" / "concrete" / "meta.json").exists()
+    import hpobench
+
+    assert {"gbt/concrete-v1", "gbt/concrete-v2"} <= set(hpobench.list_benchmarks("gbt"))
+    meta = hpobench.make("gbt/concrete-v2").meta
+    assert meta.version == 2 and "--version 2" in meta.generation["command"]
+    assert main(["generate", "--merge", str(out), "--version", "2"]) == 2  # no silent replace
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["generate", "gbt/concrete", "--out", "x", "--version", "2"], "goes with --merge"),
+        (["generate", "--merge", "RUN", "--version", "0"], "version must be an integer"),
+    ],
+)
+def test_version_refusals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    argv = [a.replace("RUN", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    assert words in capsys.readouterr().err

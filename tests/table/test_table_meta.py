@@ -164,3 +164,26 @@ def test_read_wrong_fields(tmp_path: Path, synth: SimpleNamespace, edit: Any, ma
         TableMeta.read(path)
     assert isinstance(info.value, HPOBenchError)
     assert str(path) in str(info.value)  # the message names the file
+
+
+@pytest.mark.parametrize(
+    ("benchmark_id", "folder"),
+    [
+        ("gbt/kr-vs-kp-v1", "gbt/kr-vs-kp"),
+        ("gbt/kr-vs-kp-v2", "gbt/kr-vs-kp-v2"),
+        ("fcnet-grid/concrete-v12", "fcnet-grid/concrete-v12"),
+    ],
+)
+def test_id_path_keeps_v1_where_it_was_and_puts_later_versions_beside_it(
+    benchmark_id: str, folder: str
+) -> None:
+    from hpobench.table import id_path
+
+    assert id_path(benchmark_id) == folder
+
+
+def test_surrogate_folder_of_a_later_version_is_its_own() -> None:
+    from hpobench.surrogate._store import surrogate_dir
+
+    assert surrogate_dir("gbt/kr-vs-kp-v2", "R").as_posix() == "R/gbt/kr-vs-kp-v2"
+    assert surrogate_dir("gbt/kr-vs-kp-v1", "R").as_posix() == "R/gbt/kr-vs-kp"
