@@ -26,6 +26,10 @@ field                                  meaning
 ``optimism``                           share of 512 sampled configurations whose seed-mean final
                                        objective beats the table's best configuration, and the
                                        best sampled value (an exploitable surrogate shows here)
+``ranking``, ``ranking_on_table``     after ``hpobench surrogate rank``: per budget share, the
+                                       optimizers' scores on both backends, Kendall τ, the pairs
+                                       the table separates, the split-half τ (table vs table:
+                                       the ceiling; table vs surrogate), every repetition's score
 ``targets``                            each target and whether it is met
 ====================================  ===========================================================
 """
@@ -374,6 +378,12 @@ def _ranking_lines(rk: Mapping[str, Any], what: str) -> list[str]:
             f"table vs surrogate ({sep}) | {_fmt(v['kendall_tau'])} | "
             f"{'≥ 0.8' if v['table_separated'] else 'n/a'} |"
         )
+        if v.get("kendall_tau_split_table") is not None:
+            lines.append(
+                f"| same, at half the repetitions: table vs table (its own noise: the ceiling) / "
+                f"table vs surrogate{what} | {_fmt(v['kendall_tau_split_table'])} / "
+                f"{_fmt(v['kendall_tau_split_surrogate'])} | |"
+            )
     lines.append(
         f"| best optimizer (table / surrogate){what} | {rk['best_table']} / {rk['best_surrogate']} "
         f"({'agree' if rk['best_agree'] else 'DISAGREE'}) | agree |"

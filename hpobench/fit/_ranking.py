@@ -16,6 +16,13 @@ best and worst optimizer differ by more than the 95 % studentized range of ``k``
 apart at all; about 4 for six optimizers) and, when it does not, a ``note`` saying that τ is not
 evidence either way.
 
+How high can τ be at all? Two halves of the table's own repetitions give two orderings of the
+optimizers; their τ (averaged over every split of the repetitions into halves,
+``kendall_tau_split_table``) is what a perfect surrogate would reach against the table at half
+the repetitions, since it differs from the table only by the optimizers' seeds. The surrogate's
+half against the table's other half (``kendall_tau_split_surrogate``) is the same figure for the
+surrogate: below the table's own, the surrogate reorders optimizers beyond the noise.
+
 The optimizers are the shipped baselines plus two settings of them (ASHA with η = 2, regularized
 evolution with a population of 10), so that at least five take part; all use only the public
 API. On tables of sampled configurations the table backend snaps each suggestion to the nearest
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -51,6 +59,7 @@ __all__ = [
     "ranking_preservation",
     "rescore",
     "separated_pairs",
+    "split_half_taus",
 ]
 
 
@@ -312,6 +321,9 @@ def _compare(
         "runs_table": {n: list(raw["table"][n]) for n in names},
         "runs_surrogate": {n: list(raw["surrogate"][n]) for n in names},
     }
+    split = split_half_taus(raw["table"], raw["surrogate"], names)
+    if split is not None:
+        out["kendall_tau_split_table"], out["kendall_tau_split_surrogate"] = split
     if not separated:
         out["note"] = (
             f"The table does not separate these optimizers: their mean scores span {spread:.4g}, "
@@ -319,6 +331,56 @@ def _compare(
             "repetitions (Tukey's 95 % studentized range), so their order (and τ) is noise."
         )
     return out
+
+
+def _kendall_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Kendall's τ-b between each row of ``a`` and the same row of ``b`` (``[n, k]`` each).
+
+    The same statistic as ``scipy.stats.kendalltau`` (τ-b: ties count in neither numerator nor
+    denominator), for many short rows at once; NaN where a row is constant.
+    """
+    i, k = np.triu_indices(a.shape[1], 1)
+    sa, sb = np.sign(a[:, k] - a[:, i]), np.sign(b[:, k] - b[:, i])
+    den = np.sqrt((sa * sa).sum(axis=1) * (sb * sb).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (sa * sb).sum(axis=1) / den, np.nan)
+
+
+def split_half_taus(
+    table: Mapping[str, Sequence[float]],
+    surrogate: Mapping[str, Sequence[float]],
+    names: Sequence[str],
+) -> tuple[float, float] | None:
+    """``(table vs table, table vs surrogate)`` Kendall τ at half the repetitions.
+
+    Over every split of the repetitions into halves ``A`` (``n // 2`` of them) and ``B`` (the
+    rest): τ between the optimizers' mean scores on the table over ``A`` and on the table over
+    ``B`` (how well the table reproduces its own ordering: the ceiling), and the mean of τ
+    between the table over ``A`` and the surrogate over ``B`` and the other way round (disjoint
+    repetitions on both sides, as in the ceiling). Averaged over splits where τ is defined;
+    orientation does not matter (both sides use the same metric). ``None`` with fewer than two
+    repetitions or optimizers, or with a non-finite score.
+    """
+    t = np.asarray([table[n] for n in names], dtype=float).T  # [reps, optimizers]
+    s = np.asarray([surrogate[n] for n in names], dtype=float).T
+    n = t.shape[0]
+    if (
+        n < 2
+        or t.shape[1] < 2
+        or s.shape != t.shape
+        or not (np.isfinite(t).all() and np.isfinite(s).all())
+    ):
+        return None
+    halves = np.asarray(list(itertools.combinations(range(n), n // 2)), dtype=np.intp)
+    mask = np.zeros((len(halves), n), dtype=bool)
+    mask[np.arange(len(halves))[:, None], halves] = True
+    wa, wb = mask / mask.sum(axis=1, keepdims=True), ~mask / (~mask).sum(axis=1, keepdims=True)
+    ta, tb, sa, sb = wa @ t, wb @ t, wa @ s, wb @ s
+    self_tau = _kendall_rows(ta, tb)
+    cross = np.concatenate([_kendall_rows(ta, sb), _kendall_rows(tb, sa)])
+    if not (np.isfinite(self_tau).any() and np.isfinite(cross).any()):
+        return None
+    return float(np.nanmean(self_tau)), float(np.nanmean(cross))
 
 
 def separated_pairs(

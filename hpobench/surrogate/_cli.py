@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from hpobench._errors import BenchmarkNotFoundError, HPOBenchError
 
@@ -280,7 +283,53 @@ def _ranking_markdown(cards: dict[str, Any]) -> str:
         f"all tasks and shares: {summary['agree']} of {summary['pairs']} such pairs ordered alike "
         f"on any configuration, {summary['agree_on']} of {summary['pairs_on']} on the table's."
     )
+    lines += ["", *_split_markdown(cards, fracs)]
     return "\n".join(lines)
+
+
+def _split_markdown(cards: dict[str, Any], fracs: Sequence[str]) -> list[str]:
+    """Split-half τ per task and share: the table against itself, and against the surrogate."""
+    head = " | ".join(f"{float(f):.0%}" for f in fracs)
+    lines = [
+        f"| task | table vs table: {head} | table vs surrogate: {head} |",
+        "| --- | " + " | ".join("---" for _ in range(2 * len(fracs))) + " |",
+    ]
+    cells: dict[str, list[tuple[float, float]]] = {"all": [], "separated": []}
+    for i, c in cards.items():
+        by = ((c or {}).get("ranking") or {}).get("by_fraction") or {}
+        if not any("kendall_tau_split_table" in v for v in by.values()):
+            continue
+        row_t, row_s = [], []
+        for f in fracs:
+            v = by.get(f) or {}
+            t, su = v.get("kendall_tau_split_table"), v.get("kendall_tau_split_surrogate")
+            row_t.append("-" if t is None else f"{t:.2f}")
+            row_s.append("-" if su is None else f"{su:.2f}")
+            if t is not None and su is not None:
+                cells["all"].append((t, su))
+                if v.get("table_separated"):
+                    cells["separated"].append((t, su))
+        lines.append(f"| {i} | " + " | ".join(row_t + row_s) + " |")
+    if not cells["all"]:
+        return []  # cards from before split halves: rescore them (surrogate rank --rescore)
+    lines.append("")
+    said = []
+    for key, what in (("all", "all"), ("separated", "where the table separates the optimizers")):
+        pts = np.asarray(cells[key], dtype=float).reshape(-1, 2)
+        if len(pts):
+            said.append(
+                f"{what} ({len(pts)} cells): table vs table {pts[:, 0].mean():.2f}, table vs "
+                f"surrogate {pts[:, 1].mean():.2f}; the surrogate within 0.1 of the table's own or "
+                f"above in {int(np.sum(pts[:, 1] >= pts[:, 0] - 0.1))}"
+            )
+    lines.append(
+        "Cells: Kendall τ between the optimizers' orderings from two disjoint halves of the "
+        "repetitions, averaged over every split into halves (`split_half_taus`): the table's "
+        "half against the table's other half (how far the table reproduces its own ordering; "
+        "the ceiling for any surrogate at that many repetitions), and the table's half against "
+        "the surrogate's other half (any configuration). Means over cells, " + "; ".join(said) + "."
+    )
+    return lines
 
 
 def _short_arch(text: str) -> str:

@@ -213,6 +213,16 @@ def test_ranking_markdown_counts_the_pairs_the_table_tells_apart() -> None:
     assert row == "| x/y-v1 | 3 | -0.20* (0) | - | 0.50 (1/2) | - | - | - |"
     assert "no/ranking" not in text
     assert "1 of 2 such pairs ordered alike on any configuration, 0 of 0" in text
+    assert "table vs table" not in text  # no split-half figures on these cards: no table
+    sep |= {"kendall_tau_split_table": 0.6, "kendall_tau_split_surrogate": 0.45}
+    noise |= {"kendall_tau_split_table": 0.1, "kendall_tau_split_surrogate": 0.3}
+    text = _ranking_markdown({"x/y-v1": card})
+    assert "| x/y-v1 | 0.10 | - | 0.60 | 0.30 | - | 0.45 |" in text
+    assert "all (2 cells): table vs table 0.35, table vs surrogate 0.38" in text
+    assert (
+        "separates the optimizers (1 cells): table vs table 0.60, table vs surrogate 0.45" in text
+    )
+    assert "within 0.1 of the table's own or above in 1" in text
 
 
 def test_on_table_surrogate_takes_numpy_columns(
@@ -230,3 +240,58 @@ def test_on_table_surrogate_takes_numpy_columns(
     b = on.query_batch(rows, fidelity=f, seed=0)
     assert list(a.config_ids) == list(b.config_ids) == [0, 1]
     assert np.array_equal(a.cost, b.cost)
+
+
+def test_kendall_rows_is_scipy_tau_b_ties_included() -> None:
+    from scipy import stats
+
+    from hpobench.fit._ranking import _kendall_rows
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 3, (40, 6)).astype(float)  # many ties
+    b = rng.integers(0, 3, (40, 6)).astype(float)
+    a[0] = 1.0  # a constant row: τ undefined
+    ours = _kendall_rows(a, b)
+    ref = np.asarray([stats.kendalltau(x, y).statistic for x, y in zip(a, b, strict=True)])
+    assert np.isnan(ours[0]) and np.isnan(ref[0])
+    np.testing.assert_allclose(ours[1:], ref[1:], atol=1e-12)
+
+
+def test_split_half_taus_measure_the_table_against_itself_and_the_surrogate() -> None:
+    from hpobench.fit._ranking import split_half_taus
+
+    rng = np.random.default_rng(0)
+    names = ["a", "b", "c", "d"]
+    # well separated optimizers: every half of the table orders them the same way
+    table = {n: list(10.0 * k + rng.normal(0, 0.1, 6)) for k, n in enumerate(names)}
+    same = split_half_taus(table, table, names)
+    assert same is not None and same[0] == pytest.approx(1.0) and same[1] == pytest.approx(1.0)
+    reverse = {n: list(-10.0 * k + rng.normal(0, 0.1, 6)) for k, n in enumerate(names)}
+    flipped = split_half_taus(table, reverse, names)
+    assert flipped is not None and flipped[0] == pytest.approx(1.0)
+    assert flipped[1] == pytest.approx(-1.0)
+    # pure noise: the table cannot reproduce its own order (τ 0 in expectation; any one table
+    # is a noisy draw, since all its splits share the same repetitions)
+    draws = []
+    for _ in range(200):
+        noise = {n: list(rng.normal(0, 1, 6)) for n in names}
+        draws.append((split_half_taus(noise, noise, names) or (np.nan, np.nan))[0])
+    assert abs(np.mean(draws)) < 0.06
+    # undefined: one repetition, or a repetition without a score
+    assert split_half_taus({n: [1.0] for n in names}, {n: [1.0] for n in names}, names) is None
+    gap = {n: [*v[:-1], float("nan")] for n, v in table.items()}
+    assert split_half_taus(gap, table, names) is None
+
+
+def test_compare_and_the_card_carry_the_split_half_taus() -> None:
+    from hpobench.fit._card import _ranking_lines
+    from hpobench.fit._ranking import _compare
+
+    runs_t = {"a": [1.0, 1.1, 0.9, 1.05], "b": [2.0, 2.1, 1.9, 2.05], "c": [3.0, 3.1, 2.9, 3.0]}
+    runs_s = {"a": [3.0, 3.1, 2.9, 3.0], "b": [2.0, 2.1, 1.9, 2.05], "c": [1.0, 1.1, 0.9, 1.0]}
+    head = _compare({"table": runs_t, "surrogate": runs_s}, ["a", "b", "c"], 4, 1.0)
+    assert head["kendall_tau_split_table"] == pytest.approx(1.0)
+    assert head["kendall_tau_split_surrogate"] == pytest.approx(-1.0)
+    rk = {"optimizers": ["a", "b", "c"], **head, "by_fraction": {"1": head}}
+    lines = "\n".join(_ranking_lines(rk, ""))
+    assert "table vs table (its own noise: the ceiling) / table vs surrogate | 1 / -1 |" in lines
