@@ -76,6 +76,11 @@ class SurrogateBenchmark(Benchmark):
         self._metric_k = {name: k for k, name in enumerate(self._names)}
         self._cache: dict[tuple[Any, ...], np.ndarray] = {}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles as its verified file (network arrays and metadata; workers of a process pool
+        # get the same weights, not a path to re-read); the curve cache is not carried along.
+        return (type(self), (self.surrogate,))
+
     @classmethod
     def from_directory(
         cls, path: str | Path, *, expect_id: str | None = None, table_sha256: str | None = None

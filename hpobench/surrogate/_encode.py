@@ -43,6 +43,10 @@ def _unit_fn(hp: Float | Int) -> Callable[[Any], float]:
 class Encoder:
     """Encodes configurations of ``space`` for the network (``width`` inputs)."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from the space: the fast path's lookup functions are closures.
+        return (Encoder, (self.space,))
+
     def __init__(self, space: SearchSpace) -> None:
         self.space = space
         self.names = space.names

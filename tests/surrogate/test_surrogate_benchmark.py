@@ -243,3 +243,19 @@ def test_residual_layers_answer(make_surrogate: Callable[..., tuple[Path, Path]]
     r = sur.query(GOOD, fidelity=4, seed=7)
     b = sur.query_batch([GOOD], fidelity=4, seed=7)
     assert math.isclose(b.cost[0], r.cost, rel_tol=1e-5)
+
+
+def test_pickles_like_a_table(pair: tuple[TabularBenchmark, SurrogateBenchmark]) -> None:
+    # A process pool hands benchmarks to its workers by pickle; the table pickles, so must the
+    # surrogate (it once failed on the encoder's closures with a bare AttributeError).
+    import pickle
+
+    _, sur = pair
+    r = sur.query(GOOD, fidelity=4, seed=0)  # fills the curve cache, which does not travel
+    back = pickle.loads(pickle.dumps(sur))
+    assert isinstance(back, SurrogateBenchmark) and back.backend == sur.backend
+    assert not back._cache
+    again = back.query(GOOD, fidelity=4, seed=0)
+    assert again.curve_block.tobytes() == r.curve_block.tobytes()
+    with pytest.raises(ConfigError):
+        back.query({**GOOD, "nope": 1}, fidelity=4, seed=0)
