@@ -295,3 +295,11 @@ def test_compare_and_the_card_carry_the_split_half_taus() -> None:
     rk = {"optimizers": ["a", "b", "c"], **head, "by_fraction": {"1": head}}
     lines = "\n".join(_ranking_lines(rk, ""))
     assert "table vs table (its own noise: the ceiling) / table vs surrogate | 1 / -1 |" in lines
+
+
+def test_newest_versions_keep_one_table_per_task() -> None:
+    from hpobench.surrogate._cli import _newest_versions
+
+    ids = ["gbt/kr-vs-kp-v1", "gbt/kr-vs-kp-v2", "gbt/magic-v1", "lcbench/kr-vs-kp-v1"]
+    assert _newest_versions(ids) == ["gbt/kr-vs-kp-v2", "gbt/magic-v1", "lcbench/kr-vs-kp-v1"]
+    assert _newest_versions(["a/b-v10", "a/b-v9"]) == ["a/b-v10"]  # numbers, not strings
