@@ -349,26 +349,30 @@ def _markdown(cards: dict[str, Any]) -> str:
     import statistics
 
     rows = [
-        "| task | configs held out | Spearman | Kendall τ | R² final (fitted scale) | "
+        "| task | configs held out | Spearman | its ceiling (the table against itself) | "
+        "Kendall τ | R² final (fitted scale) | "
         "seed coverage (objective) | held-out seed coverage | runtime monotone | range "
         "violations | sampled beating table best | table-separated optimizer pairs the surrogate "
         "orders alike (all budget shares) | network | fit s (CPU) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     sp = []
     for i, c in cards.items():
         if c is None:
-            rows.append(f"| {i} | no card | | | | | | | | | | | |")
+            rows.append(f"| {i} | no card | | | | | | | | | | | | |")
             continue
         sp.append(c["spearman"])
         rank = _pairs_alike(c.get("ranking"))
         op = c.get("optimism")
         opt = "n/a" if not op else f"{100 * op['share_better_than_table_best']:.1f} %"
         hs = (c.get("coverage_heldout_seed") or {}).get(c["objective"])
+        ceiling = c.get("spearman_ceiling")
         r2 = c["objective_r2"][-1]
         rows.append(
             f"| {i} | {c['n_heldout_configs']} | {c['spearman']:.3f}"
-            f"{'' if c['spearman'] >= 0.8 else ' (miss)'} | {c['kendall_tau']:.3f} | "
+            f"{'' if c['spearman'] >= 0.8 else ' (miss)'} | "
+            f"{'n/a' if ceiling is None else f'{ceiling:.3f}'} | "
+            f"{c['kendall_tau']:.3f} | "
             f"{'n/a' if r2 is None else f'{r2:.3f}'} | {c['coverage_objective']:.3f} | "
             f"{'n/a' if hs is None else f'{hs:.3f}'} | {100 * c['runtime_monotone']:.0f} % | "
             f"{c['range_violations']} | {opt} | {rank} | {_short_arch(c['architecture'])} | "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -303,3 +304,26 @@ def test_newest_versions_keep_one_table_per_task() -> None:
     ids = ["gbt/kr-vs-kp-v1", "gbt/kr-vs-kp-v2", "gbt/magic-v1", "lcbench/kr-vs-kp-v1"]
     assert _newest_versions(ids) == ["gbt/kr-vs-kp-v2", "gbt/magic-v1", "lcbench/kr-vs-kp-v1"]
     assert _newest_versions(["a/b-v10", "a/b-v9"]) == ["a/b-v10"]  # numbers, not strings
+
+
+def _fake_table(values: np.ndarray) -> Any:
+    metric = SimpleNamespace(direction="minimize")
+    meta = SimpleNamespace(objective="loss", metrics={"loss": metric})
+    return SimpleNamespace(meta=meta, metric=lambda name: values)
+
+
+def test_seed_ceiling_is_the_table_against_itself() -> None:
+    from hpobench.fit._card import seed_ceiling
+
+    rng = np.random.default_rng(0)
+    signal = rng.normal(0, 1, (300, 1, 1))
+    quiet = seed_ceiling(_fake_table(signal + rng.normal(0, 1e-6, (300, 4, 1))))
+    assert quiet["spearman_split_half_seeds"] == pytest.approx(1.0, abs=1e-6)
+    assert quiet["spearman_ceiling"] == pytest.approx(1.0, abs=1e-6)
+    # noise as large as the signal: halves of 2 seeds correlate ~2/3, 4 seeds ~4/5, ceiling ~0.89
+    noisy = seed_ceiling(_fake_table(signal + rng.normal(0, 1, (300, 4, 1))))
+    assert noisy["spearman_split_half_seeds"] == pytest.approx(2 / 3, abs=0.07)
+    assert noisy["spearman_ceiling"] == pytest.approx(math.sqrt(0.8), abs=0.04)
+    pure = seed_ceiling(_fake_table(rng.normal(0, 1, (300, 4, 1))))
+    assert pure["spearman_ceiling"] < 0.35
+    assert seed_ceiling(_fake_table(signal)) == {}  # one seed: nothing to compare
