@@ -30,7 +30,7 @@ import importlib
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ __all__ = [
     "data_roots",
     "list_benchmarks",
     "make",
+    "newest_versions",
     "register",
     "shipped_root",
     "spec",
@@ -332,6 +333,21 @@ def list_benchmarks(family: str | None = None) -> list[str]:
             )
         ids = [i for i in ids if parse_id(i)[0] == family]
     return ids
+
+
+def newest_versions(ids: Sequence[str]) -> list[str]:
+    """The highest version of each ``family/task`` among ``ids``, in the order of ``ids``.
+
+    >>> newest_versions(["gbt/kr-vs-kp-v1", "gbt/kr-vs-kp-v2", "gbt/magic-v1"])
+    ['gbt/kr-vs-kp-v2', 'gbt/magic-v1']
+    """
+    best: dict[tuple[str, str], tuple[int, str]] = {}
+    for i in ids:
+        family, task, version = parse_id(i)
+        if (family, task) not in best or version > best[(family, task)][0]:
+            best[(family, task)] = (version, i)
+    keep = {i for _, i in best.values()}
+    return [i for i in ids if i in keep]
 
 
 @functools.lru_cache(maxsize=32)

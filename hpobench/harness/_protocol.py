@@ -49,7 +49,7 @@ from typing import Any
 from hpobench._atomic import write_atomic
 from hpobench._errors import ProtocolError, did_you_mean
 from hpobench.benchmark import BACKEND_KINDS, Backend
-from hpobench.registry import list_benchmarks, spec
+from hpobench.registry import list_benchmarks, newest_versions, spec
 
 __all__ = [
     "PinnedTask",
@@ -103,8 +103,12 @@ class Suite:
         """The registered benchmark ids the patterns match, in pattern order, each once.
 
         A pattern without wildcards must be a registered id (else ``BenchmarkNotFoundError``
-        with a suggestion); a wildcard pattern that matches nothing is logged as a warning; a
-        suite that matches nothing at all is a ``ProtocolError``.
+        with a suggestion); a wildcard pattern matches the **newest version** of each task it
+        covers (``gbt/*`` takes ``gbt/kr-vs-kp-v2`` where ``-v1`` and ``-v2`` exist: a later
+        version is a larger table of the same task, and a suite counts each task once; name an
+        older version exactly to have it); a wildcard pattern that matches nothing is logged as a
+        warning; a suite that matches nothing at all is a ``ProtocolError``. A shipped protocol
+        pins its tasks (:attr:`Protocol.tasks`), so tables added later never change it.
         """
         ids = list_benchmarks()
         out: list[str] = []
@@ -113,7 +117,7 @@ class Suite:
                 spec(pat)  # raises a teaching BenchmarkNotFoundError
                 matched = [pat]
             else:
-                matched = fnmatch.filter(ids, pat)
+                matched = newest_versions(fnmatch.filter(ids, pat))
                 if not matched:
                     logger.warning(
                         "suite %r: pattern %r matches no registered benchmark", self.name, pat

@@ -385,7 +385,9 @@ def _markdown(cards: dict[str, Any]) -> str:
             f"(target ≥ 0.95); worst {min(sp):.3f} (target ≥ 0.80); "
             f"{sum(v >= 0.8 for v in sp)} of {len(sp)} tables ≥ 0.80."
         )
-        newest = _newest_versions([i for i, c in cards.items() if c is not None])
+        from hpobench.registry import newest_versions
+
+        newest = newest_versions([i for i, c in cards.items() if c is not None])
         if len(newest) < len(sp):
             sn = [cards[i]["spearman"] for i in newest]
             rows.append(
@@ -394,19 +396,6 @@ def _markdown(cards: dict[str, Any]) -> str:
                 f"{min(sn):.3f}; {sum(v >= 0.8 for v in sn)} of {len(sn)} tasks ≥ 0.80."
             )
     return "\n".join(rows)
-
-
-def _newest_versions(ids: Sequence[str]) -> list[str]:
-    """The highest version of each ``family/task`` among ``ids``, in id order."""
-    from hpobench.table import parse_id
-
-    best: dict[tuple[str, str], tuple[int, str]] = {}
-    for i in ids:
-        family, task, version = parse_id(i)
-        if (family, task) not in best or version > best[(family, task)][0]:
-            best[(family, task)] = (version, i)
-    keep = {i for _, i in best.values()}
-    return [i for i in ids if i in keep]
 
 
 def register_cli(sub: Any) -> None:

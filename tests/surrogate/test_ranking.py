@@ -299,7 +299,7 @@ def test_compare_and_the_card_carry_the_split_half_taus() -> None:
 
 
 def test_newest_versions_keep_one_table_per_task() -> None:
-    from hpobench.surrogate._cli import _newest_versions
+    from hpobench.registry import newest_versions as _newest_versions
 
     ids = ["gbt/kr-vs-kp-v1", "gbt/kr-vs-kp-v2", "gbt/magic-v1", "lcbench/kr-vs-kp-v1"]
     assert _newest_versions(ids) == ["gbt/kr-vs-kp-v2", "gbt/magic-v1", "lcbench/kr-vs-kp-v1"]
