@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -333,6 +334,9 @@ def _compare(
     return out
 
 
+MAX_SPLITS = 4096  # split halves averaged by split_half_taus (all of them up to 14 repetitions)
+
+
 def _kendall_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Kendall's τ-b between each row of ``a`` and the same row of ``b`` (``[n, k]`` each).
 
@@ -359,7 +363,8 @@ def split_half_taus(
     between the table over ``A`` and the surrogate over ``B`` and the other way round (disjoint
     repetitions on both sides, as in the ceiling). Averaged over splits where τ is defined;
     orientation does not matter (both sides use the same metric). ``None`` with fewer than two
-    repetitions or optimizers, or with a non-finite score.
+    repetitions or optimizers, or with a non-finite score. Above :data:`MAX_SPLITS` splits
+    (more than 14 repetitions), that many splits drawn with a fixed seed stand in for all.
     """
     t = np.asarray([table[n] for n in names], dtype=float).T  # [reps, optimizers]
     s = np.asarray([surrogate[n] for n in names], dtype=float).T
@@ -371,7 +376,13 @@ def split_half_taus(
         or not (np.isfinite(t).all() and np.isfinite(s).all())
     ):
         return None
-    halves = np.asarray(list(itertools.combinations(range(n), n // 2)), dtype=np.intp)
+    if math.comb(n, n // 2) <= MAX_SPLITS:
+        halves = np.asarray(list(itertools.combinations(range(n), n // 2)), dtype=np.intp)
+    else:  # 30 repetitions would be 1.6e8 splits: a fixed-seed sample of them instead
+        rng = np.random.default_rng(0)
+        halves = np.sort(
+            np.argsort(rng.random((MAX_SPLITS, n)), axis=1)[:, : n // 2], axis=1
+        ).astype(np.intp)
     mask = np.zeros((len(halves), n), dtype=bool)
     mask[np.arange(len(halves))[:, None], halves] = True
     wa, wb = mask / mask.sum(axis=1, keepdims=True), ~mask / (~mask).sum(axis=1, keepdims=True)

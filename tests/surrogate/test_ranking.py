@@ -278,6 +278,11 @@ def test_split_half_taus_measure_the_table_against_itself_and_the_surrogate() ->
         noise = {n: list(rng.normal(0, 1, 6)) for n in names}
         draws.append((split_half_taus(noise, noise, names) or (np.nan, np.nan))[0])
     assert abs(np.mean(draws)) < 0.06
+    # many repetitions: a fixed sample of the splits, not all C(40, 20) = 1.4e11 of them
+    many = {n: list(10.0 * k + rng.normal(0, 0.1, 40)) for k, n in enumerate(names)}
+    big = split_half_taus(many, many, names)
+    assert big is not None and big == pytest.approx((1.0, 1.0))
+    assert split_half_taus(many, many, names) == big  # the sample is seeded
     # undefined: one repetition, or a repetition without a score
     assert split_half_taus({n: [1.0] for n in names}, {n: [1.0] for n in names}, names) is None
     gap = {n: [*v[:-1], float("nan")] for n, v in table.items()}
