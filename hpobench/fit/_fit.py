@@ -25,11 +25,11 @@ import numpy as np
 import torch
 
 from hpobench.fit._card import heldout_figures, render_card, rounded, sample_checks, targets
-from hpobench.fit._data import CurveData, prepare, seed_basis
+from hpobench.fit._data import CurveData, bimodal_seed_share, choose_seed_model, prepare, seed_basis
 from hpobench.fit._model import Arch, ensemble_arrays, export_arrays
 from hpobench.fit._train import TrainConfig, resolve_device, train
 from hpobench.surrogate._benchmark import SurrogateBenchmark
-from hpobench.surrogate._format import CARD_FILE, CARD_MD_FILE, write_surrogate
+from hpobench.surrogate._format import CARD_FILE, CARD_MD_FILE, SEED_MODELS, write_surrogate
 from hpobench.surrogate._network import CurveNetwork
 from hpobench.table import Table
 
@@ -39,6 +39,7 @@ __all__ = [
     "cross_validate",
     "default_arch",
     "fit_surrogate",
+    "resolve_seed_model",
     "split_folds",
 ]
 
@@ -80,6 +81,7 @@ def _train_members(
     device: Any,
     progress: bool,
     desc: str,
+    two_mode: bool = False,
 ) -> tuple[list[Any], dict[str, Any]]:
     """``arch.members`` networks fitted with seeds ``config.seed + e`` (seconds summed)."""
     nets: list[Any] = []
@@ -95,6 +97,7 @@ def _train_members(
             device=device,
             progress=progress,
             desc=desc if arch.members <= 1 else f"{desc} member {e + 1}",
+            two_mode=two_mode,
         )
         nets.append(net)
         seconds += info["seconds"]
@@ -118,6 +121,19 @@ def _network(
     return layers, arrays, cn
 
 
+def resolve_seed_model(seed_model: str, data: CurveData) -> str:
+    """``"gaussian"``/``"two-mode"`` as given; ``"auto"``: :func:`choose_seed_model`."""
+    if seed_model == "auto":
+        return choose_seed_model(data)
+    if seed_model not in SEED_MODELS:
+        from hpobench._errors import SurrogateError
+
+        raise SurrogateError(
+            f"seed_model must be 'auto' or one of {list(SEED_MODELS)}, but got {seed_model!r}."
+        )
+    return seed_model
+
+
 def cross_validate(
     table: Table,
     *,
@@ -126,11 +142,13 @@ def cross_validate(
     device: str = "auto",
     progress: bool = True,
     data: CurveData | None = None,
+    seed_model: str = "auto",
 ) -> dict[str, Any]:
     """Step 1 of the module docstring: held-out figures of fitting ``arch`` to ``table``."""
     cfg = config or TrainConfig()
     dev = resolve_device(device)
     data = data or prepare(table)
+    two_mode = resolve_seed_model(seed_model, data) == "two-mode"
     S = data.y.shape[1]
     held_seed = S - 1 if S >= 3 else None
     seed_cols = np.asarray([s for s in range(S) if s != held_seed])
@@ -148,6 +166,7 @@ def cross_validate(
             device=dev,
             progress=progress,
             desc=f"{table.meta.id} fold {i + 1}",
+            two_mode=two_mode,
         )
         seconds += info["seconds"]
         folds.append((held, train_rows, _network(nets, data, basis, table)[2]))
@@ -168,16 +187,28 @@ def fit_surrogate(
     config: TrainConfig | None = None,
     device: str = "auto",
     progress: bool = True,
+    seed_model: str = "auto",
 ) -> dict[str, Any]:
     """The whole procedure of the module docstring; returns the card (also written).
 
-    ``arch`` ``None``: :func:`default_arch` for the table's size."""
+    ``arch`` ``None``: :func:`default_arch` for the table's size. ``seed_model``: ``"auto"``
+    (two-mode where the table's seeds are bimodal, :func:`choose_seed_model`), ``"gaussian"``
+    or ``"two-mode"``."""
     arch = arch or default_arch(table.n_configs)
     cfg = config or TrainConfig()
     dev = resolve_device(device)
     data = prepare(table)
+    chosen = resolve_seed_model(seed_model, data)
     t0 = time.perf_counter()
-    fig = cross_validate(table, arch=arch, config=cfg, device=device, progress=progress, data=data)
+    fig = cross_validate(
+        table,
+        arch=arch,
+        config=cfg,
+        device=device,
+        progress=progress,
+        data=data,
+        seed_model=chosen,
+    )
     all_seeds = np.arange(data.y.shape[1])
     basis = seed_basis(data.y, _RANK)
     nets, info = _train_members(
@@ -189,6 +220,7 @@ def fit_surrogate(
         device=dev,
         progress=progress,
         desc=f"{table.meta.id} final",
+        two_mode=chosen == "two-mode",
     )
     layers, arrays, _ = _network(nets, data, basis, table)
     meta = table.meta  # carries reference_runtime: the surrogate gets the table's budget
@@ -203,6 +235,11 @@ def fit_surrogate(
             "architecture": arch.to_dict(),
             "train": cfg.to_dict(),
             "seed_basis_rank": int(basis.shape[2]),
+            **(
+                {"seed_model": chosen, "bimodal_seed_share": bimodal_seed_share(data)}
+                if chosen == "two-mode"
+                else {}
+            ),
             "steps": info["steps"],
             "device": info["device"],
             "torch": torch.__version__,
@@ -228,6 +265,8 @@ def fit_surrogate(
         "direction": meta.direction,
         "fidelity_name": meta.fidelity.name,
         "fidelity_values": list(meta.fidelity.values),
+        "seed_model": chosen,
+        "bimodal_seed_share": bimodal_seed_share(data),
         **fig,
         **checks,
     }

@@ -10,6 +10,9 @@ Architectures (chosen by measurement, docs/surrogates.md):
   column and a learned basis ``[T, R]`` spreads them over the fidelity steps (smooth curves,
   fewer parameters); ``rank=0`` emits every step directly.
 
+With ``two_mode`` the network also emits each configuration's mode logit and, per step and
+metric, the gap between the two modes of its seeds (``_network.py``: the two-mode seed model).
+
 Export follows the layout of ``hpobench/surrogate/_network.py`` (coefficients, curve basis
 ``phi``, step bias) and folds the standardisation into them; a direct head exports with
 ``phi`` the identity.
@@ -48,9 +51,18 @@ class Arch:
 
 
 class CurveNet(nn.Module):
-    def __init__(self, n_inputs: int, T: int, M: int, arch: Arch, rt_offset: float) -> None:
+    def __init__(
+        self,
+        n_inputs: int,
+        T: int,
+        M: int,
+        arch: Arch,
+        rt_offset: float,
+        *,
+        two_mode: bool = False,
+    ) -> None:
         super().__init__()
-        self.arch, self.T, self.M = arch, T, M
+        self.arch, self.T, self.M, self.two_mode = arch, T, M, two_mode
         self.block = 2 * M + 1
         w = arch.width
         self.inp = nn.Linear(n_inputs, w)
@@ -70,6 +82,8 @@ class CurveNet(nn.Module):
         else:
             self.head = nn.Linear(w, T * self.block)
         self.rt_sigma = nn.Linear(w, 1)
+        if two_mode:  # mode logit + the gap's coefficients (through curve_basis like the rest)
+            self.mode = nn.Linear(w, 1 + (rank or T) * M)
         with torch.no_grad():  # start near the table's typical scale, small spreads
             self._step_bias_view()[:, 2 * M] += rt_offset
             self._step_bias_view()[:, M : 2 * M] += -1.0
@@ -84,15 +98,24 @@ class CurveNet(nn.Module):
             h = torch.relu(h + layer(h)) if self.arch.kind == "resnet" else torch.relu(layer(h))
         return h
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``steps [n, T, 2M+1]`` and the runtime log-sigma ``[n]``."""
+    def forward(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+        """``steps [n, T, 2M+1]``, the runtime log-sigma ``[n]`` and, for a two-mode network,
+        ``(mode logit [n], gap [n, T, M])`` (else ``None``)."""
         h = self.trunk(x)
         if self.rank:
             c = self.coef(h).view(-1, self.rank, self.block)
             steps = torch.einsum("tr,nrb->ntb", self.curve_basis, c) + self.step_bias
         else:
             steps = self.head(h).view(-1, self.T, self.block)
-        return steps, self.rt_sigma(h).squeeze(-1)
+        mode = None
+        if self.two_mode:
+            o = self.mode(h)
+            g = o[:, 1:].view(-1, self.rank or self.T, self.M)
+            gap = torch.einsum("tr,nrm->ntm", self.curve_basis, g) if self.rank else g
+            mode = (o[:, 0], gap)
+        return steps, self.rt_sigma(h).squeeze(-1), mode
 
 
 def export_arrays(
@@ -137,6 +160,11 @@ def export_arrays(
     arrays["phi"] = phi
     arrays["step_bias"] = step_bias
     arrays["basis"] = basis
+    if net.two_mode:  # the gap in standardised units -> transformed units: * scale
+        Wm, bm = sd["mode.weight"].copy(), sd["mode.bias"].copy()  # [1 + R*M, H], [1 + R*M]
+        Wm[1:] = (Wm[1:].reshape(R, M, H) * scale[None, :, None]).reshape(R * M, H)
+        bm[1:] = (bm[1:].reshape(R, M) * scale[None, :]).reshape(R * M)
+        arrays["mode.WT"], arrays["mode.b"] = Wm, bm
     return layers, {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
 
 
@@ -149,6 +177,10 @@ def ensemble_arrays(
     residual sum act element-wise, so each block computes its own member exactly), and the
     last layer averages. The curve basis, step bias and seed basis must be shared: members
     differ only in their fitting seed, and a low-rank head (its own ``phi``) is refused.
+
+    A two-mode network's mode head is the first member's alone (the others' hidden units get
+    zero weights there): two members may label the same two modes the other way round
+    (``p <-> 1 - p``, ``gap <-> -gap``), and their average would cancel the gap.
     """
     if len(members) == 1:
         return members[0]
@@ -171,6 +203,10 @@ def ensemble_arrays(
             out[f"{name}.b2"] = np.concatenate([a[f"{name}.b2"] for a in parts])
     out["out.WT"] = np.concatenate([a["out.WT"] for a in parts], axis=1) / E
     out["out.b"] = np.mean([a["out.b"] for a in parts], axis=0)
+    if "mode.WT" in first:
+        Wm = first["mode.WT"]
+        out["mode.WT"] = np.concatenate([Wm] + [np.zeros_like(Wm)] * (E - 1), axis=1)
+        out["mode.b"] = first["mode.b"]
     for key in ("phi", "step_bias", "basis"):
         out[key] = first[key]
     return layers, {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}

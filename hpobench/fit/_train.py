@@ -7,6 +7,13 @@ Loss, on the standardised transformed scale (``_data.py``), over every training 
 * Gaussian negative log-likelihood of each seed's residual under the predicted spread, with the
   mean detached (the spread learns the seed-to-seed scatter without pulling the mean); for the
   runtime, the residual is the seed's mean log-runtime offset (one positive factor per curve).
+
+A two-mode network replaces the Gaussian likelihood of the residuals by that of the two-mode
+seed model (``hpobench/surrogate/_network.py``), still with the mean detached: a seed's whole
+curve (every step and metric) lies in one of two modes, offset ``(1 - p) * gap`` or ``-p * gap``
+from the mean, each with the predicted spread, so the log-likelihood of one (config, seed) is
+``logsumexp(log p + sum log N(r - (1 - p) gap), log(1 - p) + sum log N(r + p gap))``, divided by
+the ``T * M`` terms it sums (the Gaussian loss's scale; with ``gap`` 0 the two are equal).
 """
 
 from __future__ import annotations
@@ -65,6 +72,7 @@ def train(
     device: torch.device,
     progress: bool = True,
     desc: str = "fit",
+    two_mode: bool = False,
 ) -> tuple[CurveNet, dict[str, Any]]:
     """Fit a :class:`CurveNet` to configs ``rows`` and seed columns ``seed_cols`` of ``data``."""
     from tqdm.auto import tqdm
@@ -82,7 +90,7 @@ def train(
         T, M = y.shape[2], y.shape[3]
         inc0 = np.diff(np.exp(data.log_runtime[rows]), axis=-1, prepend=0.0)
         rt_offset = float(np.log(max(float(np.median(inc0[inc0 > 0])), 1e-9)))
-        net = CurveNet(x.shape[1], T, M, arch, rt_offset).to(device)
+        net = CurveNet(x.shape[1], T, M, arch, rt_offset, two_mode=two_mode).to(device)
         weight = torch.ones(M, device=device)
         weight[data.objective_index] = config.objective_weight
         weight = weight / weight.mean()
@@ -131,13 +139,25 @@ def train(
 def _loss(
     net: CurveNet, x: torch.Tensor, y: torch.Tensor, log_rt: torch.Tensor, weight: torch.Tensor
 ) -> torch.Tensor:
-    steps, rt_ls = net(x)
+    steps, rt_ls, mode = net(x)
     M = net.M
     mu, ls = steps[..., :M], steps[..., M : 2 * M]
     err = y - mu[:, None]
     mse = (err.square() * weight).mean()
     inv = torch.exp(-2 * ls)[:, None]
-    nll = (ls[:, None] + 0.5 * err.detach().square() * inv).mean()
+    if mode is None:
+        nll = (ls[:, None] + 0.5 * err.detach().square() * inv).mean()
+    else:
+        logit, gap = mode  # [n], [n, T, M]
+        r = err.detach()  # [n, S, T, M]
+        p = torch.sigmoid(logit)[:, None, None, None]
+        g = gap[:, None]
+        ll_a = -(ls[:, None] + 0.5 * (r - (1 - p) * g).square() * inv).sum(dim=(2, 3))
+        ll_b = -(ls[:, None] + 0.5 * (r + p * g).square() * inv).sum(dim=(2, 3))
+        lp_a = torch.nn.functional.logsigmoid(logit)[:, None]  # log p, log(1 - p): [n, 1]
+        lp_b = torch.nn.functional.logsigmoid(-logit)[:, None]
+        ll = torch.logsumexp(torch.stack([lp_a + ll_a, lp_b + ll_b]), dim=0)  # [n, S]
+        nll = -ll.mean() / (err.shape[2] * err.shape[3])
     pred_rt = torch.logcumsumexp(steps[..., 2 * M], dim=1)  # log cumsum exp(increments)
     rt_err = log_rt - pred_rt[:, None]
     rt_mse = rt_err.square().mean()

@@ -72,7 +72,7 @@ class SurrogateBenchmark(Benchmark):
         self._seeds = self.meta.seeds
         self._spos = {s: i for i, s in enumerate(self._seeds)}
         self._seeds_arr = np.asarray(self._seeds, dtype=np.int64)
-        self._k = self.network.K + 1
+        self._k = self.network.n_normals
         self._metric_k = {name: k for k, name in enumerate(self._names)}
         self._cache: dict[tuple[Any, ...], np.ndarray] = {}
 

@@ -48,6 +48,7 @@ def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
             config=TrainConfig(steps=context["steps"], seed=context["seed"]),
             device=context["device"],
             progress=context["progress"],
+            seed_model=context.get("seed_model", "auto"),
         )
         files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())}
     return {"card": card, "files": files}
@@ -80,6 +81,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "device": args.device,
         "progress": not args.no_progress and not args.ray,
+        "seed_model": args.seed_model,
     }
     from hpobench._executor import LocalExecutor, RayExecutor
     from hpobench.surrogate._store import surrogate_dir
@@ -97,7 +99,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             (out / name).write_bytes(data)
         print(
             f"{card['id']}: Spearman {card['spearman']:.4f}, Kendall {card['kendall_tau']:.4f}, "
-            f"coverage {card['coverage_objective']:.3f}, runtime monotone "
+            f"coverage {card['coverage_objective']:.3f}, {card['seed_model']} seeds, runtime monotone "
             f"{100 * card['runtime_monotone']:.0f} %, range violations {card['range_violations']}, "
             f"fit {card['fit_seconds']:.1f} s on {card['device']}"
         )
@@ -430,6 +432,12 @@ def register_cli(sub: Any) -> None:
         "--bottleneck", type=int, default=None, help="residual block inner width (0: square)"
     )
     f.add_argument("--members", type=int, default=None, help="ensemble size (outputs averaged)")
+    f.add_argument(
+        "--seed-model",
+        choices=["auto", "gaussian", "two-mode"],
+        default="auto",
+        help="seed noise: two-mode where the table's seeds are bimodal (auto, default), or forced",
+    )
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
     f.set_defaults(func=_cmd_fit)
     c = ss.add_parser(

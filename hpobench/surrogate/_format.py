@@ -1,4 +1,4 @@
-"""The surrogate file format v1: ``weights.npz`` + ``meta.json`` per task (no pickle).
+"""The surrogate file format: ``weights.npz`` + ``meta.json`` per task (no pickle).
 
 ``surrogates/<family>/<task>/``:
 
@@ -6,12 +6,17 @@
 file             content
 ===============  ==========================================================================
 ``weights.npz``  float32 arrays, read with ``allow_pickle=False`` (see ``_network.py``)
-``meta.json``    ``format: "hpobench-surrogate"``, ``format_version: 1``, ``id``, the table it
+``meta.json``    ``format: "hpobench-surrogate"``, ``format_version``, ``id``, the table it
                  was fitted to (``table.sha256`` of its parquet and its whole ``meta``, so a
                  surrogate answers without the table present), ``weights.sha256``, the
                  network's layers and outputs (modelled metrics, transforms), fit provenance
 ``card.json``    the fidelity card (``hpobench.fit``), ``card.md`` its rendering
 ===============  ==========================================================================
+
+Versions: ``1`` is a Gaussian seed model; ``2`` adds ``seed_model`` (``"gaussian"`` or
+``"two-mode"``, the latter with the ``mode.WT``/``mode.b`` arrays, see ``_network.py``). A writer
+uses version 1 whenever the model is Gaussian, so a file an older reader accepts is one it
+answers correctly, and an older reader refuses a two-mode file instead of ignoring its modes.
 
 Reading checks, in order, each failure a :class:`~hpobench.SurrogateError` naming the file and
 what must hold: meta.json exists and is JSON of this format and version, declares the expected
@@ -49,7 +54,9 @@ __all__ = [
 ]
 
 FORMAT_NAME = "hpobench-surrogate"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this version reads and writes; see FORMAT_VERSIONS
+FORMAT_VERSIONS = (1, 2)
+SEED_MODELS = ("gaussian", "two-mode")
 META_FILE = "meta.json"
 WEIGHTS_FILE = "weights.npz"
 CARD_FILE = "card.json"
@@ -90,7 +97,11 @@ def write_surrogate(
     transforms: list[str],
     fit: Mapping[str, Any],
 ) -> Path:
-    """Write ``weights.npz`` and ``meta.json`` into ``path`` (created); same inputs, same bytes."""
+    """Write ``weights.npz`` and ``meta.json`` into ``path`` (created); same inputs, same bytes.
+
+    The seed model follows from ``arrays`` (``mode.WT`` present: two-mode, format version 2;
+    otherwise Gaussian, version 1)."""
+    two_mode = "mode.WT" in arrays
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / WEIGHTS_FILE
@@ -104,7 +115,8 @@ def write_surrogate(
                 np.lib.format.write_array(fh, arr, allow_pickle=False)
     meta = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": 2 if two_mode else 1,
+        **({"seed_model": "two-mode"} if two_mode else {}),
         "id": table_meta.id,
         "table": {"sha256": table_meta.sha256, "meta": table_meta.to_dict()},
         "weights": {"file": WEIGHTS_FILE, "sha256": _sha256(weights)},
@@ -144,11 +156,17 @@ def read_surrogate(
         ) from None
     if not isinstance(d, dict):
         raise SurrogateError(f"{meta_path}: must hold a JSON object, got {type(d).__name__}.")
-    if d.get("format") != FORMAT_NAME or d.get("format_version") != FORMAT_VERSION:
+    version = d.get("format_version")
+    if d.get("format") != FORMAT_NAME or version not in FORMAT_VERSIONS:
         raise SurrogateError(
-            f"{meta_path}: must declare format {FORMAT_NAME!r} version {FORMAT_VERSION}, but "
-            f"declares {d.get('format')!r} version {d.get('format_version')!r}; refit it with "
-            "this version of hpobench."
+            f"{meta_path}: must declare format {FORMAT_NAME!r} version one of "
+            f"{list(FORMAT_VERSIONS)}, but declares {d.get('format')!r} version {version!r}; "
+            "refit it with this version of hpobench."
+        )
+    seed_model = d.get("seed_model", "gaussian") if version == 2 else "gaussian"
+    if seed_model not in SEED_MODELS:
+        raise SurrogateError(
+            f"{meta_path}: seed_model must be one of {list(SEED_MODELS)}, but got {seed_model!r}."
         )
     try:
         sid = d["id"]
@@ -210,6 +228,13 @@ def read_surrogate(
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile) as e:
         raise SurrogateError(f"{weights}: must be an npz of plain arrays, but {e}.") from None
+    if (seed_model == "two-mode") != ("mode.WT" in arrays):
+        raise SurrogateError(
+            f"{weights}: a {seed_model} surrogate must "
+            + ("hold" if seed_model == "two-mode" else "not hold")
+            + f" the arrays 'mode.WT' and 'mode.b' ({meta_path} declares seed_model "
+            f"{seed_model!r}), but the arrays are {sorted(arrays)}."
+        )
     network = _build(meta_path, layers, arrays, metrics, transforms, table_meta, runtime_metric)
     return SurrogateFile(
         path=root,
@@ -231,6 +256,8 @@ def _build(
     runtime_metric: str,
 ) -> CurveNetwork:
     need = ["out.WT", "out.b", "basis", "phi", "step_bias"]
+    if "mode.WT" in arrays:
+        need.append("mode.b")
     for layer in layers:
         need += [f"{layer.name}.W", f"{layer.name}.b"]
         if layer.kind == "residual":
@@ -252,6 +279,15 @@ def _build(
             f"{meta_path}: for {T} fidelity steps and {M} metrics, basis must be [{T}, {M}, K], "
             f"phi [{T}, R], step_bias [{T}, {C}] and out.WT [1 + R*{C}, H], but got "
             f"{basis.shape}, {phi.shape}, {arrays['step_bias'].shape}, {arrays['out.WT'].shape}."
+        )
+    if "mode.WT" in arrays and (
+        arrays["mode.WT"].shape != (1 + R * M, arrays["out.WT"].shape[1])
+        or arrays["mode.b"].shape != (1 + R * M,)
+    ):
+        raise SurrogateError(
+            f"{meta_path}: a two-mode network's mode.WT must be [1 + R*M, H] = "
+            f"[{1 + R * M}, {arrays['out.WT'].shape[1]}] and mode.b [{1 + R * M}], but got "
+            f"{arrays['mode.WT'].shape} and {arrays['mode.b'].shape}."
         )
     return CurveNetwork(
         layers=layers,

@@ -27,6 +27,20 @@ Decoding, the guarantees by construction:
   way the table's seeds are (the basis is the leading principal directions of the table's
   standardised seed residuals, rows scaled to unit norm so ``sigma`` is the marginal spread).
 
+**Two-mode seed model** (optional arrays ``mode.WT`` ``[1 + R*M, H]`` and ``mode.b``): some
+configurations' seeds end in one of two distinct outcomes (a network that collapses onto the
+majority class on one seed and the minority class on another), which one Gaussian spread on
+the logit scale models as a wide bell whose tail answers better than any seed of the table. A
+two-mode network also emits, per configuration, the logit of a mode probability ``p`` and, per
+step and metric, a gap ``D`` between the two modes' means (through ``phi`` like the rest)::
+
+    mode = out_mode[0];  p = sigmoid(mode);  gap = phi @ out_mode[1:].reshape(R, M)
+    offset = (1 - p) * gap   if Phi(z_mode) < p   else   -p * gap     (mean zero over seeds)
+
+and a seed's value is ``mean + offset + sigma * (basis @ z)``: the whole curve of a
+``(config, seed)`` lies in one mode (every step and metric), ``z_mode`` from the same hash.
+With ``gap`` 0 it is the Gaussian model; files without the arrays are Gaussian.
+
 Modelled metrics are ordered by transform (all ``logit``, then ``log``, then ``identity``) so
 that each inverse transform is one slice.
 """
@@ -39,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit as _expit
+from scipy.special import ndtr as _ndtr
 
 _accumulate = np.add.accumulate
 _BLOCK = 256  # rows per block of a batched forward pass (measured: 128-1,024 tried)
@@ -99,9 +114,17 @@ class CurveNetwork:
             self._layers.append((layer.kind, A, A2))
         self.WT = np.ascontiguousarray(arrays["out.WT"], np.float32)
         self.b = np.ascontiguousarray(arrays["out.b"], np.float32)
-        self._O = _augment(self.WT.T.astype(np.float64), self.b.astype(np.float64), keep_one=False)[
-            :, :-1
-        ].copy()
+        last = _augment(self.WT.T.astype(np.float64), self.b.astype(np.float64), keep_one=False)
+        self._nc = int(self.WT.shape[0])  # columns of the Gaussian outputs: 1 + R*C
+        self.two_mode = "mode.WT" in arrays
+        if self.two_mode:  # the mode outputs become the last columns of the same product
+            Om = _augment(
+                np.asarray(arrays["mode.WT"], np.float64).T,
+                np.asarray(arrays["mode.b"], np.float64),
+                keep_one=False,
+            )
+            last = np.concatenate([last[:, :-1], Om], axis=1)
+        self._O = last[:, :-1].copy()  # without the constant column (keep_one=False: zeros)
         self.basis = np.ascontiguousarray(arrays["basis"], np.float32)
         self.phi = np.ascontiguousarray(arrays["phi"], np.float32)
         self.step_bias = np.ascontiguousarray(arrays["step_bias"], np.float32)
@@ -126,6 +149,7 @@ class CurveNetwork:
         self._basis2 = self.basis.reshape(T * M, K)  # 2-d: one product, not T of them
         self._identity = self.R == T and bool(np.array_equal(self.phi, np.eye(T)))
         self._rt_phi = [np.ascontiguousarray(self.phi[: f + 1].T) for f in range(T)]
+        self.n_normals = K + 2 if self.two_mode else K + 1  # seed basis, runtime, (mode)
         self._perm2 = self._perm + M  # the same columns inside a ``steps`` block
         self._perm_identity = bool(np.array_equal(self._perm, np.arange(M + 1)))
         self._step_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -146,8 +170,11 @@ class CurveNetwork:
         if self._identity:
             C = self.block
             cols = [0] + [1 + t * C + c for c in range(C) for t in range(T)]
+            if self.two_mode:  # mode logit, then the gaps channel-major like the means
+                nc = self._nc
+                cols += [nc] + [nc + 1 + t * M + m for m in range(M) for t in range(T)]
             O_cm = self._O[:, cols].astype(np.float64)
-            O_cm[-1, 1:] += self.step_bias.T.reshape(-1).astype(np.float64)
+            O_cm[-1, 1 : 1 + C * T] += self.step_bias.T.reshape(-1).astype(np.float64)
             self._O_cm: np.ndarray | None = np.ascontiguousarray(O_cm, dtype=np.float32)
             self._basis_cm = np.ascontiguousarray(
                 self.basis.transpose(1, 0, 2).reshape(M * T, K)
@@ -157,7 +184,12 @@ class CurveNetwork:
 
     @property
     def n_outputs(self) -> int:
-        return 1 + self.R * self.block
+        return 1 + self.R * self.block + (1 + self.R * self.M if self.two_mode else 0)
+
+    def _mode_gap(self, o: np.ndarray, f: int) -> np.ndarray:
+        """``[f + 1, M]`` gaps between the two modes of one configuration's outputs ``o``."""
+        g = o[self._nc + 1 : self._nc + 1 + self.R * self.M].reshape(self.R, self.M)
+        return g[: f + 1] if self._identity else self.phi[: f + 1] @ g
 
     # -- forward ------------------------------------------------------------------------
     def hidden(self, x: np.ndarray) -> np.ndarray:
@@ -208,7 +240,7 @@ class CurveNetwork:
         if self._identity:
             st = o[0, 1 : 1 + (f + 1) * self.block].reshape(f + 1, self.block)
         else:
-            st = self.phi[: f + 1] @ o[0, 1:].reshape(self.R, self.block)
+            st = self.phi[: f + 1] @ o[0, 1 : self._nc].reshape(self.R, self.block)
         st += self.step_bias[: f + 1]
         y = st[:, M : 2 * M]
         np.exp(y, out=y)
@@ -216,6 +248,8 @@ class CurveNetwork:
             f + 1, M
         )
         y += st[:, :M]
+        if self.two_mode:
+            y += _mode_weight(float(o[0, self._nc]), z[self.K + 1]) * self._mode_gap(o[0], f)
         a, c = self._n_logit, self._n_logit + self._n_log
         if a:
             v = st[:, M : M + a]
@@ -257,12 +291,15 @@ class CurveNetwork:
             h = r
         M, T, K = self.M, self.T, self.K
         MT = M * T
-        o = dot(h, O_cm)  # [1 + C*T]: runtime sigma, then channel-major runs of T
-        e = np.exp(o[1 + MT :])  # sigma of every metric and step, then runtime increments
+        CT = self.block * T
+        o = dot(h, O_cm)  # [1 + C*T]: runtime sigma, then channel-major runs of T (+ modes)
+        e = np.exp(o[1 + MT : 1 + CT])  # sigma of every metric and step, runtime increments
         flat = np.empty((M + 1) * T, dtype=np.float32)
         y = flat[:MT]
         np.multiply(e[:MT], dot(self._basis_cm, np.array(z[:K], dtype=np.float32)), out=y)
         y += o[1 : 1 + MT]  # mean + sigma * (basis @ z)
+        if self.two_mode:  # + the seed's mode offset
+            y += _mode_weight(o.item(1 + CT), z[K + 1]) * o[2 + CT : 2 + CT + MT]
         a, c = self._n_logit * T, (self._n_logit + self._n_log) * T
         if a:
             _expit(y[:a], out=y[:a])
@@ -304,6 +341,8 @@ class CurveNetwork:
                 cols = np.concatenate(
                     [[0], 1 + f * C + np.arange(2 * M), 1 + np.arange(f + 1) * C + 2 * M]
                 )
+                if self.two_mode:  # mode logit, step f's gaps
+                    cols = np.concatenate([cols, [self._nc], self._nc + 1 + f * M + np.arange(M)])
                 O_f = np.ascontiguousarray(self._O[:, cols])
                 phi_f = np.eye(2 * M, dtype=np.float32)
                 phi_rt = np.eye(f + 1, dtype=np.float32)
@@ -320,16 +359,23 @@ class CurveNetwork:
         out = h @ O_f
         if self._identity:
             st = out[:, 1 : 1 + 2 * M]
-            inc = out[:, 1 + 2 * M :]
+            inc = out[:, 1 + 2 * M : 2 + 2 * M + f]
+            if self.two_mode:
+                logit, gap = out[:, 2 + 2 * M + f], out[:, 3 + 2 * M + f :]
         else:
-            coef = out[:, 1:].reshape(n, R, C)
+            coef = out[:, 1 : self._nc].reshape(n, R, C)
             st = np.einsum("nrc,r->nc", coef[:, :, : 2 * M], phi_f)
             inc = coef[:, :, 2 * M] @ phi_rt  # [n, f + 1]
+            if self.two_mode:
+                logit = out[:, self._nc]
+                gap = out[:, self._nc + 1 :].reshape(n, R, M).transpose(0, 2, 1) @ phi_f
         st = st + self.step_bias[f, : 2 * M]
         dev = z[:, :K].astype(np.float32) @ self.basis[f].T  # [n, M]
         y = np.exp(st[:, M : 2 * M])
         y *= dev
         y += st[:, :M]
+        if self.two_mode:
+            y += (_mode_weights(logit, z[:, K + 1]) * gap).astype(np.float32)
         a, c = self._n_logit, self._n_logit + self._n_log
         if a:
             full[:, :a] = _expit(y[:, :a])
@@ -348,14 +394,37 @@ class CurveNetwork:
         runtime log-sigma ``[n]``, for every step at once."""
         out = h @ self._O
         n, M = h.shape[0], self.M
-        coef = out[:, 1:].reshape(n, self.R, self.block)
+        coef = out[:, 1 : self._nc].reshape(n, self.R, self.block)
         steps = np.einsum("tr,nrc->ntc", self.phi, coef) + self.step_bias
+        if self.two_mode:
+            mode_p = _expit(out[:, self._nc].astype(np.float64))
+            g = out[:, self._nc + 1 :].reshape(n, self.R, M)
+            mode_gap = np.einsum("tr,nrm->ntm", self.phi, g)
+        else:
+            mode_p, mode_gap = np.zeros(n), np.zeros((n, self.T, M), np.float32)
         return {
             "mean": steps[:, :, :M],
             "sigma": np.exp(steps[:, :, M : 2 * M]),
             "log_runtime": np.log(np.cumsum(np.exp(steps[:, :, 2 * M].astype(np.float64)), axis=1)),
             "runtime_sigma": np.exp(out[:, 0]),
+            "mode_p": mode_p,
+            "mode_gap": mode_gap,
         }
+
+
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def _mode_weight(logit: float, z: float) -> float:
+    """The gap's weight for one seed: ``1 - p`` in the first mode (``Phi(z) < p``), else ``-p``."""
+    p = 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
+    return 1.0 - p if 0.5 * math.erfc(-z * _SQRT_HALF) < p else -p
+
+
+def _mode_weights(logit: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``[n, 1]`` float64: :func:`_mode_weight` of each row."""
+    p = _expit(logit.astype(np.float64))
+    return np.where(_ndtr(z) < p, 1.0 - p, -p)[:, None]
 
 
 def _augment(W: np.ndarray, b: np.ndarray, *, keep_one: bool) -> np.ndarray:

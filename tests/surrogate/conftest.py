@@ -26,6 +26,8 @@ def random_surrogate(
     kind: str = "dense",
     width: int = 8,
     identity: bool = False,
+    two_mode: bool = False,
+    mode_gap: float = 2.0,
 ) -> Path:
     rng = np.random.default_rng(seed)
     names = [m for m in meta.metrics if m != meta.runtime_metric]
@@ -43,6 +45,11 @@ def random_surrogate(
         "step_bias": rng.normal(size=(T, 2 * M + 1)) * 0.1,
         "basis": rng.normal(size=(T, M, K)),
     }
+    if two_mode:  # random mode logits, gaps around ``mode_gap`` (clearly two modes)
+        arrays["mode.WT"] = rng.normal(size=(1 + R * M, width)) * 0.3
+        arrays["mode.b"] = np.concatenate(
+            [[0.0], np.full(R * M, mode_gap / (R if not identity else 1))]
+        )
     if kind == "residual":
         arrays["l1.W2"] = rng.normal(size=(width, width)) / width**0.5
         arrays["l1.b2"] = rng.normal(size=width) * 0.1
@@ -66,11 +73,18 @@ def make_surrogate(
     counter = iter(range(1_000_000))
 
     def factory(
-        *, kind: str = "dense", seed: int = 0, identity: bool = False, **table_kwargs: Any
+        *,
+        kind: str = "dense",
+        seed: int = 0,
+        identity: bool = False,
+        two_mode: bool = False,
+        **table_kwargs: Any,
     ) -> tuple[Path, Path]:
         table_dir, _ = make_table(**table_kwargs)
         meta = read_table(table_dir).meta
         out = tmp_path / f"surrogate{next(counter)}"
-        return table_dir, random_surrogate(meta, out, seed=seed, kind=kind, identity=identity)
+        return table_dir, random_surrogate(
+            meta, out, seed=seed, kind=kind, identity=identity, two_mode=two_mode
+        )
 
     return factory

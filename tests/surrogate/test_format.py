@@ -34,7 +34,7 @@ CASES: list[tuple[str, Callable[[Path], None], dict, str]] = [
         "another format version",
         lambda s: _edit_meta(s, lambda d: d.update(format_version=99)),
         {},
-        "must declare format 'hpobench-surrogate' version 1",
+        "must declare format 'hpobench-surrogate' version one of [1, 2]",
     ),
     (
         "another task",
@@ -77,6 +77,83 @@ def test_bad_files_are_refused_with_the_file_named(
         read_surrogate(sdir, **kwargs)
     assert words in str(e.value)
     assert str(sdir) in str(e.value)
+
+
+def _rewrite_mode_head(s: Path, shape: tuple[int, int]) -> None:
+    """Replace mode.WT by an array of ``shape`` and re-record the weights' sha256."""
+    import hashlib
+
+    import numpy as np
+
+    with np.load(s / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["mode.WT"] = np.zeros(shape, np.float32)
+    np.savez(s / "weights.npz", **arrays)
+    digest = hashlib.sha256((s / "weights.npz").read_bytes()).hexdigest()
+    _edit_meta(s, lambda d: d["weights"].update(sha256=digest))
+
+
+def _as_v1(d: dict) -> None:
+    d.update(format_version=1)
+    d.pop("seed_model")
+
+
+# (what, two-mode file?, damage, words the message must contain)
+SEED_MODEL_CASES: list[tuple[str, bool, Callable[[Path], None], str]] = [
+    (
+        "two-mode declared, no mode arrays",
+        False,
+        lambda s: _edit_meta(s, lambda d: d.update(format_version=2, seed_model="two-mode")),
+        "a two-mode surrogate must hold the arrays 'mode.WT' and 'mode.b'",
+    ),
+    (
+        "mode arrays in a version-1 file",
+        True,
+        lambda s: _edit_meta(s, _as_v1),
+        "a gaussian surrogate must not hold the arrays 'mode.WT'",
+    ),
+    (
+        "unknown seed model",
+        True,
+        lambda s: _edit_meta(s, lambda d: d.update(seed_model="three-mode")),
+        "seed_model must be one of ['gaussian', 'two-mode'], but got 'three-mode'",
+    ),
+    (
+        "mode head of the wrong shape",
+        True,
+        lambda s: _rewrite_mode_head(s, (3, 8)),
+        "a two-mode network's mode.WT must be [1 + R*M, H]",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "two_mode", "damage", "words"), SEED_MODEL_CASES, ids=[c[0] for c in SEED_MODEL_CASES]
+)
+def test_seed_model_mismatches_are_refused(
+    make_surrogate: Callable[..., tuple[Path, Path]],
+    what: str,
+    two_mode: bool,
+    damage: Callable[[Path], None],
+    words: str,
+) -> None:
+    _, sdir = make_surrogate(two_mode=two_mode)
+    read_surrogate(sdir)  # sound before the damage
+    damage(sdir)
+    with pytest.raises(SurrogateError) as e:
+        read_surrogate(sdir)
+    assert words in str(e.value)
+    assert str(sdir) in str(e.value)
+
+
+def test_a_gaussian_file_stays_version_1(make_surrogate: Callable[..., tuple[Path, Path]]) -> None:
+    # an older reader (version 1 only) reads every Gaussian file and refuses a two-mode one
+    _, g = make_surrogate()
+    _, t = make_surrogate(two_mode=True)
+    dg, dt = (json.loads((p / "meta.json").read_text()) for p in (g, t))
+    assert dg["format_version"] == 1 and "seed_model" not in dg
+    assert dt["format_version"] == 2 and dt["seed_model"] == "two-mode"
+    assert not read_surrogate(g).network.two_mode and read_surrogate(t).network.two_mode
 
 
 def test_weights_with_a_pickle_are_refused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from hpobench import ConfigError, FidelityError, HPOBenchError, SeedError, TabularBenchmark
-from hpobench.surrogate import SurrogateBenchmark
+from hpobench.surrogate import SurrogateBenchmark, read_surrogate
 
 GOOD = {"lr": 0.01, "depth": 2, "act": "relu", "flag": True}
 
@@ -22,11 +23,15 @@ def _cols(**override: Any) -> dict[str, np.ndarray]:
     return {**cols, **{k: np.asarray(v) for k, v in override.items()}}
 
 
-@pytest.fixture(params=[False, True], ids=["low-rank", "identity-basis"])
+@pytest.fixture(
+    params=[(False, False), (True, False), (False, True), (True, True)],
+    ids=["low-rank", "identity-basis", "low-rank-two-mode", "identity-basis-two-mode"],
+)
 def pair(
     make_surrogate: Callable[..., tuple[Path, Path]], request: pytest.FixtureRequest
 ) -> tuple[TabularBenchmark, SurrogateBenchmark]:
-    table_dir, sdir = make_surrogate(identity=request.param)
+    identity, two_mode = request.param
+    table_dir, sdir = make_surrogate(identity=identity, two_mode=two_mode)
     return TabularBenchmark.from_directory(table_dir), SurrogateBenchmark.from_directory(sdir)
 
 
@@ -115,6 +120,50 @@ def test_batch_is_the_same_as_single_queries(
     b2 = sur.query_batch(cols, fidelity=2, seed=7)
     b3 = sur.query_batch(configs, fidelity=np.full(len(configs), 2), seed=np.full(len(configs), 7))
     np.testing.assert_array_equal(b2.cost, b3.cost)
+
+
+def test_two_mode_seeds_land_in_one_of_two_modes(
+    make_surrogate: Callable[..., tuple[Path, Path]],
+) -> None:
+    # p = 1/2 everywhere, a gap of 3 on every step and metric, a negligible spread: each
+    # (config, seed) answers mean + 1.5 or mean - 1.5 (the identity metric shows it directly),
+    # the same mode at every step of its curve, and both modes occur.
+    _, sdir = make_surrogate(identity=True, two_mode=True)
+    meta = json.loads((sdir / "meta.json").read_text())
+    with np.load(sdir / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    M = len(meta["outputs"]["metrics"])
+    arrays["mode.WT"][:] = 0.0
+    arrays["mode.b"][:] = 3.0
+    arrays["mode.b"][0] = 0.0
+    arrays["out.b"][1:].reshape(-1, 2 * M + 1)[:, M : 2 * M] = -30.0  # sigma ~ 1e-13
+    from hpobench.surrogate import Layer, write_surrogate
+
+    out = write_surrogate(
+        sdir.parent / "forced",
+        table_meta=read_surrogate(sdir).table_meta,
+        layers=[Layer(k, n) for k, n in meta["network"]["layers"]],
+        arrays=arrays,
+        metrics=meta["outputs"]["metrics"],
+        transforms=meta["outputs"]["transforms"],
+        fit={},
+    )
+    sur = SurrogateBenchmark.from_directory(out)
+    net, m = sur.network, M - 1  # the last modelled metric has the identity transform
+    name = net.metrics[m]
+    signs = set()
+    for c in list(sur.space.grid())[:12]:
+        x = sur.encoder.rows(np.asarray([sur.encoder.unit_one(c)]))
+        mean = net.distribution(net.hidden(x))["mean"][0, :, m]
+        for seed in sur.seeds:
+            curve = sur.query(c, fidelity=4, seed=seed).curve[name]
+            off = curve - mean
+            np.testing.assert_allclose(np.abs(off), 1.5, atol=1e-4)
+            assert len(set(np.sign(off).tolist())) == 1  # one mode for the whole curve
+            signs.add(float(np.sign(off[0])))
+            b = sur.query_batch([c], fidelity=4, seed=seed).metrics[name][0]
+            assert math.isclose(b, curve[-1], rel_tol=1e-5, abs_tol=1e-5)
+    assert signs == {-1.0, 1.0}
 
 
 def test_continuous_space_answers_between_rows(
