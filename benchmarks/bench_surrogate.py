@@ -3,6 +3,7 @@
     python benchmarks/bench_surrogate.py                      # lcbench/phoneme-v1, one core
     python benchmarks/bench_surrogate.py --task fcnet/protein-v1 --batch 4096
     python benchmarks/bench_surrogate.py --harness            # + 2,000 trials, 4 workers
+    python benchmarks/bench_surrogate.py --all                # single query, every surrogate
 
 Side by side, in one run, ratio printed:
 
@@ -70,9 +71,13 @@ def onnx_model(bench: SurrogateBenchmark) -> bytes:
             cur = f"h{i}"
         else:
             cur = f"r{i}"
+    WT, b = net.WT, net.b
+    if net.two_mode:  # the mode head: more outputs of the same last product, as ours
+        WT = np.concatenate([WT, net.arrays["mode.WT"]], axis=0)
+        b = np.concatenate([b, net.arrays["mode.b"]])
     inits += [
-        numpy_helper.from_array(np.ascontiguousarray(net.WT.T), "Wout"),
-        numpy_helper.from_array(net.b, "bout"),
+        numpy_helper.from_array(np.ascontiguousarray(WT.T), "Wout"),
+        numpy_helper.from_array(np.ascontiguousarray(b), "bout"),
     ]
     nodes += [
         helper.make_node("MatMul", [cur, "Wout"], ["mo"]),
@@ -124,8 +129,13 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=4096)
     p.add_argument("--n", type=int, default=5000, help="timed single queries")
     p.add_argument("--harness", action="store_true", help="also time 2,000 trials, 4 workers")
+    p.add_argument("--all", action="store_true", help="single-query p10 of every shipped surrogate")
     args = p.parse_args()
     import onnxruntime as ort
+
+    if args.all:
+        every_surrogate(min(args.n, 2000))
+        return
 
     bench = hpobench.make(args.task, backend="surrogate")
     assert isinstance(bench, SurrogateBenchmark)
@@ -248,6 +258,59 @@ def main() -> None:
 
     if args.harness:
         harness(args.task, bench)
+
+
+def _session(bench: SurrogateBenchmark) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(onnx_model(bench), opts, providers=["CPUExecutionProvider"])
+
+
+def _single_p10(bench: SurrogateBenchmark, n: int) -> None:
+    """``_P10["q"]``, ``_P10["o"]``: cold ``query`` and one-row ``session.run`` of ``bench``."""
+    sess = _session(bench)
+    cfgs = bench.space.sample_many(np.random.default_rng(1), n + 200)
+    x = bench.encoder.rows(
+        bench.encoder.unit_many({k: [c[k] for c in cfgs] for k in bench.space.names}, len(cfgs))
+    ).astype(np.float32)
+    rows = [x[i : i + 1] for i in range(len(x))]
+    f, seed = bench.fidelity.max, bench.seeds[0]
+    it, it2 = iter(range(10**9)), iter(range(10**9))
+    median_us(lambda: bench.query(cfgs[next(it)], fidelity=f, seed=seed), n, "q")
+    median_us(lambda: sess.run(["y"], {"x": rows[next(it2) % len(rows)]}), n, "o")
+
+
+def every_surrogate(n: int) -> None:
+    """Cold single queries on every shipped surrogate, ours vs onnxruntime (10th percentiles).
+
+    Also the size of the last layer (float32 KB; above the core's L2 cache it streams from L3
+    on every cold query) and the seed model: what sets each network's floor.
+    """
+    print(
+        f"{'surrogate':<34} {'seeds':>8} {'last KB':>8} {'query p10':>10} {'onnx p10':>9} "
+        f"{'ratio':>6}  (µs, one thread, {n} cold queries each)"
+    )
+    ours_all, onnx_all = [], []
+    for sid in list_surrogates():
+        bench = hpobench.make(sid, backend="surrogate")
+        assert isinstance(bench, SurrogateBenchmark)
+        net = bench.network
+        _single_p10(bench, n)
+        last_kb = net._O.nbytes / 1024
+        ours_all.append(_P10["q"])
+        onnx_all.append(_P10["o"])
+        print(
+            f"{sid:<34} {'two-mode' if net.two_mode else 'gauss':>8} {last_kb:>8.0f} "
+            f"{_P10['q']:>10.1f} {_P10['o']:>9.1f} {_P10['o'] / _P10['q']:>5.2f}x"
+        )
+    print(
+        f"median over {len(ours_all)} surrogates: query p10 {statistics.median(ours_all):.1f} µs, "
+        f"onnxruntime {statistics.median(onnx_all):.1f} µs; target <= 30 µs through query()"
+    )
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def harness(task: str, sur: SurrogateBenchmark) -> None:

@@ -142,7 +142,7 @@ def cross_validate(
     device: str = "auto",
     progress: bool = True,
     data: CurveData | None = None,
-    seed_model: str = "auto",
+    seed_model: str = "gaussian",
 ) -> dict[str, Any]:
     """Step 1 of the module docstring: held-out figures of fitting ``arch`` to ``table``."""
     cfg = config or TrainConfig()
@@ -187,13 +187,14 @@ def fit_surrogate(
     config: TrainConfig | None = None,
     device: str = "auto",
     progress: bool = True,
-    seed_model: str = "auto",
+    seed_model: str = "gaussian",
 ) -> dict[str, Any]:
     """The whole procedure of the module docstring; returns the card (also written).
 
-    ``arch`` ``None``: :func:`default_arch` for the table's size. ``seed_model``: ``"auto"``
-    (two-mode where the table's seeds are bimodal, :func:`choose_seed_model`), ``"gaussian"``
-    or ``"two-mode"``."""
+    ``arch`` ``None``: :func:`default_arch` for the table's size. ``seed_model``: ``"gaussian"``
+    (the default: every shipped surrogate), ``"two-mode"``, or ``"auto"`` (two-mode where the
+    table's seeds are bimodal, :func:`choose_seed_model`; docs/surrogates.md says what it
+    measured)."""
     arch = arch or default_arch(table.n_configs)
     cfg = config or TrainConfig()
     dev = resolve_device(device)

@@ -335,3 +335,25 @@ def test_two_mode_seed_model_keeps_seed_luck_to_the_table_s(synth: Any, tmp_path
     cfg = {"lr": 0.01, "depth": 2, "act": "relu", "flag": True}  # mean 2.0, outcomes 4 and 0
     vals = [sur.query(cfg, fidelity=4, seed=s).metrics["valid_loss"] for s in sur.seeds]
     assert all(min(abs(v - 4.0), abs(v - 0.0)) < 0.6 for v in vals), vals
+
+
+@pytest.mark.parametrize(
+    ("seed_model", "words"),
+    [
+        (
+            "bimodal",
+            "seed_model must be 'auto' or one of ['gaussian', 'two-mode'], but got 'bimodal'",
+        ),
+        (None, "but got None"),
+    ],
+)
+def test_fit_refuses_an_unknown_seed_model(
+    make_table: Callable[..., tuple[Path, TableMeta]], tmp_path: Path, seed_model: Any, words: str
+) -> None:
+    from hpobench import SurrogateError
+
+    table = read_table(make_table()[0])
+    with pytest.raises(SurrogateError) as e:
+        fit_surrogate(table, tmp_path / "s", arch=TINY, seed_model=seed_model, progress=False)
+    assert words in str(e.value)
+    assert not (tmp_path / "s").exists()  # refused before anything was written
