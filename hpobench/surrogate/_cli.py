@@ -219,19 +219,29 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     w = max(len(i) for i in ids)
     print(
-        f"{'id':<{w}}  {'spearman':>8}  {'kendall':>7}  {'coverage':>8}  {'ranking τ':>9}  targets"
+        f"{'id':<{w}}  {'spearman':>8}  {'kendall':>7}  {'coverage':>8}  {'ranking τ':>9}  "
+        f"{'beyond':>6}  {'at 1st':>6}  targets"
     )
     for i, c in cards.items():
         if c is None:
             print(f"{i:<{w}}  (no card)")
             continue
         rk = (c.get("ranking") or {}).get("kendall_tau")
+        bb = c.get("beyond_best_run")
+        beyond = (
+            f"{100 * bb['share']:>5.2f}%  {100 * bb['first_step']:>5.2f}%"
+            if bb
+            else f"{'-':>6}  {'-':>6}"
+        )
         print(
             f"{i:<{w}}  {c['spearman']:>8.4f}  {c['kendall_tau']:>7.4f}  "
             f"{c['coverage_objective']:>8.3f}  {'-' if rk is None else f'{rk:.2f}':>9}  "
-            f"{'met' if c['targets']['all_met'] else 'MISSED'}"
+            f"{beyond}  {'met' if c['targets']['all_met'] else 'MISSED'}"
         )
-    print(f"\n{len(ids)} surrogates under {args.out or surrogate_root()}")
+    print(
+        f"\n{len(ids)} surrogates under {args.out or surrogate_root()}; beyond: share of sampled "
+        "single answers better than the table's best run at their step (at 1st: the first step)"
+    )
     return 0
 
 
