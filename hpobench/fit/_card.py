@@ -37,7 +37,9 @@ field                                  meaning
                                        seed, one step) better than the best run the table holds
                                        at that step (any configuration, any seed): overall, at the
                                        first and last step, at the worst step; a table's own runs
-                                       score 0 by definition, a faithful surrogate near 0
+                                       score 0 by definition; ``reference`` 1 / (N + 1), N the
+                                       table's runs per step: what a new run exchangeable with
+                                       them shows (a faithful model of new configurations)
 ``optimism``                           share of 512 sampled configurations whose seed-mean final
                                        objective beats the table's best configuration, and the
                                        best sampled value (an exploitable surrogate shows here)
@@ -95,8 +97,8 @@ def _r2(y: np.ndarray, p: np.ndarray) -> float:
 
 # Raw repetitions behind a ranking: kept to every digit, so that ``surrogate rank --rescore``
 # recomputes the card's figures exactly (four decimals would turn fcnet/naval's 4e-5 losses
-# into ties of 0.0).
-_EXACT = frozenset({"runs_table", "runs_surrogate"})
+# into ties of 0.0). ``beyond_best_run.reference`` too: 1 / (N + 1) is 4e-6 on fcnet.
+_EXACT = frozenset({"runs_table", "runs_surrogate", "reference"})
 
 
 def _round(x: Any, nd: int | None = 4) -> Any:
@@ -336,6 +338,9 @@ def sample_checks(
             "last_step": float(by_step[-1]),
             "worst_step": float(by_step.max()),
             "worst_step_fidelity": bench.fidelity.values[int(by_step.argmax())],
+            # a new run exchangeable with the table's N runs at a step beats all of them with
+            # probability 1 / (N + 1): the share a faithful model of new runs would show
+            "reference": 1.0 / (runs.shape[0] * runs.shape[1] + 1),
         }
     return {
         **out,
@@ -450,7 +455,12 @@ def render_card(card: Mapping[str, Any]) -> str:
             f"step: all steps / first / last / worst ({c['fidelity_name']} "
             f"{bb['worst_step_fidelity']}) | {100 * bb['share']:.2f} % / "
             f"{100 * bb['first_step']:.2f} % / {100 * bb['last_step']:.2f} % / "
-            f"{100 * bb['worst_step']:.2f} % | near 0 |"
+            f"{100 * bb['worst_step']:.2f} % | "
+            + (
+                f"≈ {100 * bb['reference']:.2g} % (a new run's chance) |"
+                if "reference" in bb
+                else "near 0 |"
+            )
         )
     rk = c.get("ranking")
     if rk:

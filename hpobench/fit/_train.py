@@ -47,6 +47,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     objective_weight: float = 3.0
     seed: int = 0
+    spread_around: str = "prediction"  # or "seed-mean": the residuals the seed spread is fitted to
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -113,7 +114,7 @@ def train(
                 pos = 0
             idx = perm[pos : pos + bs]
             pos += bs
-            loss = _loss(net, x[idx], y[idx], lr_t[idx], weight)
+            loss = _loss(net, x[idx], y[idx], lr_t[idx], weight, config.spread_around)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -137,7 +138,12 @@ def train(
 
 
 def _loss(
-    net: CurveNet, x: torch.Tensor, y: torch.Tensor, log_rt: torch.Tensor, weight: torch.Tensor
+    net: CurveNet,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    log_rt: torch.Tensor,
+    weight: torch.Tensor,
+    spread_around: str = "prediction",
 ) -> torch.Tensor:
     steps, rt_ls, mode = net(x)
     M = net.M
@@ -145,14 +151,16 @@ def _loss(
     err = y - mu[:, None]
     mse = (err.square() * weight).mean()
     inv = torch.exp(-2 * ls)[:, None]
+    S = y.shape[1]
+    if spread_around == "seed-mean" and S > 1:
+        # each seed's deviation from the table's seed mean, scaled to the variance it lost
+        r = (y - y.mean(dim=1, keepdim=True)) * math.sqrt(S / (S - 1))
+    else:
+        r = err.detach()
     if mode is None:
-        nll = (ls[:, None] + 0.5 * err.detach().square() * inv).mean()
+        nll = (ls[:, None] + 0.5 * r.square() * inv).mean()
     else:
         logit, gap = mode  # [n], [n, T, M]
-        # Residuals from the predicted mean, as for the Gaussian. Tried: from the table's seed
-        # mean (the spread then excludes the mean's error): lcbench/phoneme-v2's ranking of
-        # optimizers fell from tau 0.17 to -0.33 (docs/surrogates.md), so not kept.
-        r = err.detach()
         p = torch.sigmoid(logit)[:, None, None, None]
         g = gap[:, None]
         ll_a = -(ls[:, None] + 0.5 * (r - (1 - p) * g).square() * inv).sum(dim=(2, 3))

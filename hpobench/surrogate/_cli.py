@@ -45,7 +45,11 @@ def _fit_job(context: dict[str, Any], benchmark_id: str) -> dict[str, Any]:
             table,
             tmp,
             arch=Arch(**arch),
-            config=TrainConfig(steps=context["steps"], seed=context["seed"]),
+            config=TrainConfig(
+                steps=context["steps"],
+                seed=context["seed"],
+                spread_around=context.get("spread_around", "prediction"),
+            ),
             device=context["device"],
             progress=context["progress"],
             seed_model=context.get("seed_model", "gaussian"),
@@ -82,6 +86,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         "device": args.device,
         "progress": not args.no_progress and not args.ray,
         "seed_model": args.seed_model,
+        "spread_around": args.spread_around,
     }
     from hpobench._executor import LocalExecutor, RayExecutor
     from hpobench.surrogate._store import surrogate_dir
@@ -444,6 +449,12 @@ def register_cli(sub: Any) -> None:
         "--bottleneck", type=int, default=None, help="residual block inner width (0: square)"
     )
     f.add_argument("--members", type=int, default=None, help="ensemble size (outputs averaged)")
+    f.add_argument(
+        "--spread-around",
+        choices=["prediction", "seed-mean"],
+        default="prediction",
+        help="residuals the seed spread is fitted to (default: from the predicted mean)",
+    )
     f.add_argument(
         "--seed-model",
         choices=["auto", "gaussian", "two-mode"],

@@ -30,7 +30,7 @@ Decoding, the guarantees by construction:
 **Two-mode seed model** (optional arrays ``mode.WT`` ``[1 + R*M, H]`` and ``mode.b``): some
 configurations' seeds end in one of two distinct outcomes (a network that collapses onto the
 majority class on one seed and the minority class on another), which one Gaussian spread on
-the logit scale models as a wide bell whose tail answers better than any seed of the table. A
+the logit scale models as a wide bell, answering values between and beyond the two outcomes. A
 two-mode network also emits, per configuration, the logit of a mode probability ``p`` and, per
 step and metric, a gap ``D`` between the two modes' means (through ``phi`` like the rest)::
 

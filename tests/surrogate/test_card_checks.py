@@ -36,3 +36,5 @@ def test_beyond_best_run_counts_single_answers_past_the_table_s_best_run(
     for key in ("share", "first_step", "last_step", "worst_step"):
         assert got[key] == share, key
     assert got["worst_step_fidelity"] in sur.fidelity.values
+    n_runs = table.n_configs * len(meta.seeds)
+    assert got["reference"] == 1 / (n_runs + 1)
