@@ -245,15 +245,22 @@ def test_cli_fit_card_list(
                 "--no-progress",
                 "--device",
                 "cpu",
+                "--seed-model",
+                "two-mode",
+                "--spread-around",
+                "seed-mean",
             ]
         )
         == 0
     )
     assert "synth/grid-v1: Spearman" in capsys.readouterr().out
+    meta = json.loads((root / "synth" / "grid" / "meta.json").read_text())
+    assert meta["seed_model"] == "two-mode" and meta["fit"]["train"]["spread_around"] == "seed-mean"
     assert main(["surrogate", "card", "synth/grid-v1", "--out", str(root)]) == 0
     assert "Fidelity card: synth/grid-v1" in capsys.readouterr().out
     assert main(["surrogate", "list", "--out", str(root)]) == 0
-    assert "synth/grid-v1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "synth/grid-v1" in out and "beyond" in out
     assert main(["surrogate", "check", "synth/grid-v1", "--out", str(root)]) == 0
     assert "of sampled configs beat the table's best" in capsys.readouterr().out
     assert "optimism" in json.loads((root / "synth" / "grid" / "card.json").read_text())
@@ -357,3 +364,30 @@ def test_fit_refuses_an_unknown_seed_model(
         fit_surrogate(table, tmp_path / "s", arch=TINY, seed_model=seed_model, progress=False)
     assert words in str(e.value)
     assert not (tmp_path / "s").exists()  # refused before anything was written
+
+
+def test_spread_around_the_seed_mean_is_deterministic_and_changes_the_fit(
+    make_table: Callable[..., tuple[Path, TableMeta]],
+) -> None:
+    import torch
+
+    from hpobench.fit import train
+
+    table = read_table(make_table()[0])
+    data = prepare(table)
+    nets = {}
+    for around in ("prediction", "seed-mean", "seed-mean"):
+        net, _ = train(
+            data,
+            np.arange(data.n_configs),
+            np.arange(3),
+            arch=TINY,
+            config=TrainConfig(steps=20, spread_around=around),
+            device=torch.device("cpu"),
+            progress=False,
+        )
+        state = {k: v.clone() for k, v in net.state_dict().items()}
+        if around in nets:  # deterministic given the seed
+            assert all(torch.equal(state[k], nets[around][k]) for k in state)
+        nets[around] = state
+    assert not torch.equal(nets["prediction"]["head.weight"], nets["seed-mean"]["head.weight"])
