@@ -344,24 +344,37 @@ def test_two_mode_seed_model_keeps_seed_luck_to_the_table_s(synth: Any, tmp_path
     assert all(min(abs(v - 4.0), abs(v - 0.0)) < 0.6 for v in vals), vals
 
 
+# (what, fit_surrogate keywords, words the message must contain); each a SurrogateError
+FIT_REFUSALS: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
+    (
+        "unknown seed model",
+        lambda: {"seed_model": "bimodal"},
+        "seed_model must be 'auto' or one of ['gaussian', 'two-mode'], but got 'bimodal'",
+    ),
+    ("seed model None", lambda: {"seed_model": None}, "but got None"),
+    (
+        "unknown spread reference",
+        lambda: {"config": TrainConfig(spread_around="median")},
+        "spread_around must be one of ['prediction', 'seed-mean'], but got 'median'",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("seed_model", "words"),
-    [
-        (
-            "bimodal",
-            "seed_model must be 'auto' or one of ['gaussian', 'two-mode'], but got 'bimodal'",
-        ),
-        (None, "but got None"),
-    ],
+    ("what", "kwargs", "words"), FIT_REFUSALS, ids=[c[0] for c in FIT_REFUSALS]
 )
-def test_fit_refuses_an_unknown_seed_model(
-    make_table: Callable[..., tuple[Path, TableMeta]], tmp_path: Path, seed_model: Any, words: str
+def test_fit_refuses_bad_seed_settings(
+    make_table: Callable[..., tuple[Path, TableMeta]],
+    tmp_path: Path,
+    what: str,
+    kwargs: Callable[[], dict[str, Any]],
+    words: str,
 ) -> None:
     from hpobench import SurrogateError
 
     table = read_table(make_table()[0])
     with pytest.raises(SurrogateError) as e:
-        fit_surrogate(table, tmp_path / "s", arch=TINY, seed_model=seed_model, progress=False)
+        fit_surrogate(table, tmp_path / "s", arch=TINY, progress=False, **kwargs())
     assert words in str(e.value)
     assert not (tmp_path / "s").exists()  # refused before anything was written
 
