@@ -7,7 +7,9 @@
 Screens ``--n`` configurations sampled from the space at the first fidelity step on the first
 tuning seed (what one-epoch-top-k does), then prints, side by side: the best screened answer
 against the best first-step run of the table (any configuration, any seed), the highest
-predicted mean at that step (no seed noise: how far the mean alone extrapolates), and for the top 3
+predicted mean at that step (no seed noise: how far the mean alone extrapolates), the largest
+predicted seed spread at the table's own configurations against the table's largest seed sd
+there (on the fitted logit/log scale), and for the top 3
 screened configurations their final objective on the test seeds — the score such a method
 gets. On the table the same screen runs over its configurations.
 """
@@ -70,6 +72,19 @@ def main() -> None:
     print(
         f"{'best predicted mean there (no seed noise)':<46} {sign * (sign * mean0).max():>10.4f} "
         f"{sign * (sign * runs[:, :, 0].mean(axis=1)).max():>10.4f}"
+    )
+    # the spread there, on the fitted scale, at the table's own configurations
+    xt = sur.encoder.rows(sur.encoder.unit_many(tab.configs, tab.n_configs))
+    sig_t = net.distribution(net.hidden(xt))["sigma"][:, 0, k]
+    v = runs[:, :, 0].astype(np.float64)
+    if tr == "logit":
+        v = np.clip(v, 1e-4, 1 - 1e-4)
+        v = np.log(v / (1 - v))
+    elif tr == "log":
+        v = np.log(np.maximum(v, 1e-12))
+    print(
+        f"{'largest seed sd there (fitted scale, table cfgs)':<46} {sig_t.max():>10.4f} "
+        f"{v.std(axis=1).max():>10.4f}"
     )
     share = float(np.mean(screen > t_first.max()))
     print(f"{'screened answers beyond that run':<46} {100 * share:>9.2f}% {0.0:>9.2f}%")
